@@ -1,0 +1,31 @@
+"""Production: every secret from the environment, HTTPS only, strict cookies."""
+
+from .base import *
+
+DEBUG = False
+SECRET_KEY = env_str("SECRET_KEY")
+ECITIZEN_FIELD_KEYS = env_str("ECITIZEN_FIELD_KEYS")
+ECITIZEN_HASH_KEY = env_str("ECITIZEN_HASH_KEY")
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS")
+
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_HSTS_SECONDS = 63072000
+SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+SECURE_HSTS_PRELOAD = True
+# __Host- cookies: Secure, Path=/, no Domain.
+SESSION_COOKIE_NAME = "__Host-sessionid"
+SESSION_COOKIE_SECURE = True
+CSRF_COOKIE_NAME = "__Host-csrftoken"
+CSRF_COOKIE_SECURE = True
+LANGUAGE_COOKIE_SECURE = True
+STORAGES["staticfiles"] = {
+    "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+}
+WHITENOISE_USE_FINDERS = False
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "ecitizen_cache",
+    }
+}

@@ -1,0 +1,13 @@
+from django.urls import include, path
+
+from ecitizen.api.urls import api
+from ecitizen.core import views as core_views
+
+urlpatterns = [
+    path("", include("ecitizen.core.urls")),
+    path("accounts/", include("allauth.urls")),
+    path("me/", include("ecitizen.accounts.urls")),
+    path("staff/", include("ecitizen.backoffice.urls")),
+    path("api/v1/", api.urls),
+    path("healthz", core_views.healthz, name="healthz"),
+]

@@ -1,0 +1,80 @@
+"""Reads about people, scoped to what the requester may see."""
+
+from django.db.models import QuerySet
+
+from ecitizen.accounts.models import Profile, StaffRole, User
+from ecitizen.audit.models import PersonalDataAccess
+from ecitizen.core import crypto
+
+NATIONAL_ID_CONTEXT = "accounts.profile.national_id"
+
+
+def normalize_national_id(value: str) -> str:
+    return "".join(value.split()).upper().replace("-", "")
+
+
+def national_id_hash(value: str) -> str:
+    return crypto.lookup_hash(normalize_national_id(value), context=NATIONAL_ID_CONTEXT)
+
+
+def profile_for(user: User) -> Profile:
+    """The user's own profile, created empty on first use."""
+    try:
+        return user.profile
+    except Profile.DoesNotExist:
+        profile, _ = Profile.objects.get_or_create(user=user)
+        return profile
+
+
+def profile_by_national_id(national_id: str) -> Profile | None:
+    return (
+        Profile.objects.select_related("user", "area")
+        .filter(national_id_hash=national_id_hash(national_id))
+        .first()
+    )
+
+
+def staff_roles(user: User) -> list[StaffRole]:
+    if not user.is_authenticated:
+        return []
+    cached: list[StaffRole] | None = getattr(user, "_staff_roles_cache", None)
+    if cached is None:
+        cached = list(StaffRole.objects.filter(user=user).select_related("agency"))
+        user._staff_roles_cache = cached  # type: ignore[attr-defined]
+    return cached
+
+
+def user_has_role(user: User, *roles: str, agency_id: int | None = None) -> bool:
+    """True if the user holds one of ``roles`` (any role if none given). Platform admins
+    hold every role; agency roles count only for their own agency when ``agency_id`` is set."""
+    for staff_role in staff_roles(user):
+        if staff_role.role == StaffRole.Role.PLATFORM_ADMIN:
+            return True
+        if roles and staff_role.role not in roles:
+            continue
+        if agency_id is not None and staff_role.role in StaffRole.AGENCY_ROLES:
+            if staff_role.agency_id != agency_id:
+                continue
+        return True
+    return False
+
+
+def staff_primary_role(user: User) -> StaffRole | None:
+    roles = staff_roles(user)
+    return roles[0] if roles else None
+
+
+def personal_data_accesses_for(user: User) -> QuerySet[PersonalDataAccess]:
+    """What staff read of this person's data: only ever the person's own log."""
+    return PersonalDataAccess.objects.filter(subject=user).select_related("agency")
+
+
+def residents_search(*, query: str, limit: int = 20) -> list[Profile]:
+    """Staff look-up of a resident by exact email or national ID (never by fuzzy match)."""
+    query = query.strip()
+    if not query:
+        return []
+    profiles = Profile.objects.select_related("user", "area")
+    if "@" in query:
+        return list(profiles.filter(user__email__iexact=query)[:limit])
+    return list(profiles.filter(national_id_hash=national_id_hash(query))[:limit])

@@ -1,0 +1,75 @@
+"""Cross-cutting request handling: the user's language, staff idle timeout, no-store."""
+
+import time
+from collections.abc import Callable
+
+from django.conf import settings
+from django.contrib.auth import logout
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse
+from django.utils import translation
+from django.utils.cache import add_never_cache_headers
+
+SESSION_LANGUAGE_KEY = "ecitizen_language"
+SESSION_LAST_SEEN_KEY = "ecitizen_last_seen"
+
+Handler = Callable[[HttpRequest], HttpResponse]
+
+
+def remember_language(request: HttpRequest, language: str) -> None:
+    request.session[SESSION_LANGUAGE_KEY] = language
+    translation.activate(language)
+    request.LANGUAGE_CODE = language  # type: ignore[attr-defined]
+
+
+class UserLanguageMiddleware:
+    """A signed-in person sees the language saved on their profile, on every device."""
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.user.is_authenticated:
+            language = request.session.get(SESSION_LANGUAGE_KEY)
+            if language is None:
+                from ecitizen.accounts.selectors import profile_for
+
+                language = profile_for(request.user).preferred_language  # type: ignore[arg-type]
+                request.session[SESSION_LANGUAGE_KEY] = language
+            translation.activate(language)
+            request.LANGUAGE_CODE = language  # type: ignore[attr-defined]
+        return self.get_response(request)
+
+
+class StaffSessionTimeoutMiddleware:
+    """Staff sessions end after ``STAFF_IDLE_TIMEOUT_SECONDS`` without a request."""
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        from ecitizen.accounts.selectors import staff_roles
+
+        user = request.user
+        if user.is_authenticated and staff_roles(user):  # type: ignore[arg-type]
+            now = int(time.time())
+            last_seen = request.session.get(SESSION_LAST_SEEN_KEY, now)
+            if now - last_seen > settings.STAFF_IDLE_TIMEOUT_SECONDS:
+                logout(request)
+                return redirect_to_login(request.get_full_path())
+            if now - last_seen >= 60 or SESSION_LAST_SEEN_KEY not in request.session:
+                request.session[SESSION_LAST_SEEN_KEY] = now  # a write at most once a minute
+        return self.get_response(request)
+
+
+class NoStoreForSignedInMiddleware:
+    """Pages shown to a signed-in person must not be kept by browsers or shared caches."""
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if request.user.is_authenticated:
+            add_never_cache_headers(response)
+        return response
