@@ -78,7 +78,9 @@ class ProfileForm(UswdsFormMixin, forms.Form):
         empty_label=_("Choose your district"),
         help_text=_("We use it to send you alerts and news for where you live."),
     )
-    preferred_language = forms.ChoiceField(label=_("Preferred language"), choices=settings.LANGUAGES)
+    preferred_language = forms.ChoiceField(
+        label=_("Preferred language"), choices=settings.LANGUAGES
+    )
     accessibility_needs = forms.MultipleChoiceField(
         label=_("Accessibility needs"),
         required=False,

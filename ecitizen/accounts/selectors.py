@@ -52,9 +52,9 @@ def user_has_role(user: User, *roles: str, agency_id: int | None = None) -> bool
             return True
         if roles and staff_role.role not in roles:
             continue
-        if agency_id is not None and staff_role.role in StaffRole.AGENCY_ROLES:
-            if staff_role.agency_id != agency_id:
-                continue
+        in_other_agency = staff_role.agency_id != agency_id
+        if agency_id is not None and staff_role.role in StaffRole.AGENCY_ROLES and in_other_agency:
+            continue
         return True
     return False
 

@@ -77,7 +77,9 @@ def user_set_language(*, actor: User, language: str) -> None:
         profile.preferred_language = language
         profile.save(update_fields=["preferred_language", "updated_at"])
         audit_record(
-            actor=actor, action="accounts.profile.language_changed", obj=profile,
+            actor=actor,
+            action="accounts.profile.language_changed",
+            obj=profile,
             data={"language": language},
         )
 
@@ -89,7 +91,9 @@ def staff_role_grant(
     staff_role, created = StaffRole.objects.get_or_create(user=user, role=role, agency=agency)
     if created:
         audit_record(
-            actor=actor, action="accounts.staff_role.granted", obj=staff_role,
+            actor=actor,
+            action="accounts.staff_role.granted",
+            obj=staff_role,
             data={"user": user.pk, "role": role, "agency": agency.pk if agency else None},
         )
     return staff_role
@@ -98,7 +102,9 @@ def staff_role_grant(
 @transaction.atomic
 def staff_role_revoke(*, actor: User, staff_role: StaffRole) -> None:
     data: dict[str, Any] = {
-        "user": staff_role.user_id, "role": staff_role.role, "agency": staff_role.agency_id
+        "user": staff_role.user_id,
+        "role": staff_role.role,
+        "agency": staff_role.agency_id,
     }
     audit_record(actor=actor, action="accounts.staff_role.revoked", obj=staff_role, data=data)
     staff_role.delete()

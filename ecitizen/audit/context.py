@@ -10,7 +10,10 @@ class RequestContext:
     ip: str | None = None
 
 
-_current: ContextVar[RequestContext] = ContextVar("ecitizen_request_context", default=RequestContext())
+_current: ContextVar[RequestContext] = ContextVar(
+    "ecitizen_request_context",
+    default=RequestContext(),  # noqa: B039 (frozen, immutable)
+)
 
 
 def current() -> RequestContext:

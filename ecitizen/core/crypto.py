@@ -26,7 +26,9 @@ def _keyring(spec: str) -> tuple[str, dict[str, AESGCM]]:
         kid, _, b64 = item.strip().partition(":")
         raw = base64.urlsafe_b64decode(b64.encode())
         if not kid or len(raw) != 32:
-            raise ImproperlyConfigured("ECITIZEN_FIELD_KEYS entries must be 'kid:<32 bytes base64>'.")
+            raise ImproperlyConfigured(
+                "ECITIZEN_FIELD_KEYS entries must be 'kid:<32 bytes base64>'."
+            )
         keys[kid] = AESGCM(raw)
         current = current or kid
     return current, keys

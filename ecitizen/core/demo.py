@@ -13,9 +13,9 @@ from ecitizen.accounts.services import ProfileData, staff_role_grant, user_creat
 from ecitizen.core.models import Agency, Area
 from ecitizen.core.services import agency_save, area_save
 
-DEFAULT_DEMO_PASSWORD = "eCitizen demo passphrase"
+DEFAULT_DEMO_PASSWORD = "eCitizen demo passphrase"  # noqa: S105 (documented demo)
 # Base32, documented in the README: add it to any authenticator app to sign in as staff.
-DEMO_TOTP_SECRET = "ECITIZENDEMOSTAFFTOTPSECRET23456"
+DEMO_TOTP_SECRET = "ECITIZENDEMOSTAFFTOTPSECRET23456"  # noqa: S105
 
 AREAS = [
     # code, name, fr, es, parent code
@@ -26,10 +26,18 @@ AREAS = [
     ("harbour", "Harbour", "Port", "Puerto", "metropole"),
 ]
 AGENCIES = [
-    ("planning", "Planning and Building Department", "Service de l'urbanisme",
-     "Departamento de Urbanismo"),
-    ("licensing", "Business Licensing Office", "Bureau des licences commerciales",
-     "Oficina de Licencias Comerciales"),
+    (
+        "planning",
+        "Planning and Building Department",
+        "Service de l'urbanisme",
+        "Departamento de Urbanismo",
+    ),
+    (
+        "licensing",
+        "Business Licensing Office",
+        "Bureau des licences commerciales",
+        "Oficina de Licencias Comerciales",
+    ),
     ("civil-registry", "Civil Registry", "État civil", "Registro Civil"),
 ]
 
@@ -45,19 +53,57 @@ class DemoAccount:
 
 
 DEMO_ACCOUNTS = [
-    DemoAccount("resident@demo.ecitizen.example", "Resident", None, None, "Amara Okafor", "riverside"),
-    DemoAccount("resident2@demo.ecitizen.example", "Resident (French)", None, None,
-                "Lucie Martin", "old-town"),
-    DemoAccount("officer@demo.ecitizen.example", "Case officer (Planning)",
-                StaffRole.Role.CASE_OFFICER, "planning", "Tomás Rivera", "harbour"),
-    DemoAccount("officer2@demo.ecitizen.example", "Case officer (Planning, second approver)",
-                StaffRole.Role.CASE_OFFICER, "planning", "Grace Lee", "hillcrest"),
-    DemoAccount("agency-admin@demo.ecitizen.example", "Agency admin (Planning)",
-                StaffRole.Role.AGENCY_ADMIN, "planning", "Nadia Haddad", "old-town"),
-    DemoAccount("agent@demo.ecitizen.example", "Assisted-service agent",
-                StaffRole.Role.ASSISTED_SERVICE_AGENT, None, "Samuel Mensah", "riverside"),
-    DemoAccount("admin@demo.ecitizen.example", "Platform admin",
-                StaffRole.Role.PLATFORM_ADMIN, None, "Ines Duarte", "harbour"),
+    DemoAccount(
+        "resident@demo.ecitizen.example", "Resident", None, None, "Amara Okafor", "riverside"
+    ),
+    DemoAccount(
+        "resident2@demo.ecitizen.example",
+        "Resident (French)",
+        None,
+        None,
+        "Lucie Martin",
+        "old-town",
+    ),
+    DemoAccount(
+        "officer@demo.ecitizen.example",
+        "Case officer (Planning)",
+        StaffRole.Role.CASE_OFFICER,
+        "planning",
+        "Tomás Rivera",
+        "harbour",
+    ),
+    DemoAccount(
+        "officer2@demo.ecitizen.example",
+        "Case officer (Planning, second approver)",
+        StaffRole.Role.CASE_OFFICER,
+        "planning",
+        "Grace Lee",
+        "hillcrest",
+    ),
+    DemoAccount(
+        "agency-admin@demo.ecitizen.example",
+        "Agency admin (Planning)",
+        StaffRole.Role.AGENCY_ADMIN,
+        "planning",
+        "Nadia Haddad",
+        "old-town",
+    ),
+    DemoAccount(
+        "agent@demo.ecitizen.example",
+        "Assisted-service agent",
+        StaffRole.Role.ASSISTED_SERVICE_AGENT,
+        None,
+        "Samuel Mensah",
+        "riverside",
+    ),
+    DemoAccount(
+        "admin@demo.ecitizen.example",
+        "Platform admin",
+        StaffRole.Role.PLATFORM_ADMIN,
+        None,
+        "Ines Duarte",
+        "harbour",
+    ),
 ]
 
 
@@ -70,7 +116,11 @@ def seed_reference_data() -> None:
     for code, name, name_fr, name_es, parent in AREAS:
         if not Area.objects.filter(code=code).exists():
             area_save(
-                actor=None, code=code, name=name, name_fr=name_fr, name_es=name_es,
+                actor=None,
+                code=code,
+                name=name,
+                name_fr=name_fr,
+                name_es=name_es,
                 kind=Area.Kind.DISTRICT if parent else Area.Kind.REGION,
                 parent=Area.objects.get(code=parent) if parent else None,
             )
@@ -78,8 +128,13 @@ def seed_reference_data() -> None:
     for code, name, name_fr, name_es in AGENCIES:
         if not Agency.objects.filter(code=code).exists():
             agency_save(
-                actor=None, code=code, name=name, name_fr=name_fr, name_es=name_es,
-                email=f"{code}@gov.ecitizen.example", areas=districts,
+                actor=None,
+                code=code,
+                name=name,
+                name_fr=name_fr,
+                name_es=name_es,
+                email=f"{code}@gov.ecitizen.example",
+                areas=districts,
             )
 
 

@@ -42,7 +42,9 @@ class UswdsFormMixin:
             if name in self.fields:  # type: ignore[attr-defined]
                 bound = self[name]  # type: ignore[index]
                 anchor = bound.id_for_label or bound.auto_id
-                if isinstance(bound.field.widget, (forms.RadioSelect, forms.CheckboxSelectMultiple)):
+                if isinstance(
+                    bound.field.widget, (forms.RadioSelect, forms.CheckboxSelectMultiple)
+                ):
                     anchor = f"{bound.auto_id}_0"
             else:
                 anchor = ""

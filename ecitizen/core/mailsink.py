@@ -19,7 +19,7 @@ class _MaildirHandler:
         self.folder = folder
         folder.mkdir(parents=True, exist_ok=True)
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         name = f"{uuid.uuid1().hex}.eml"
         tmp = self.folder / f".{name}.tmp"
         tmp.write_bytes(envelope.original_content or envelope.content)

@@ -1,10 +1,21 @@
 """Reference data every part of the platform shares: areas (geography) and agencies."""
 
 from django.db import models
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 
-class Area(models.Model):
+class LocalizedNameMixin:
+    """``name`` in English, with ``name_fr`` / ``name_es`` for the other languages."""
+
+    name: str
+
+    def localized_name(self, language: str | None = None) -> str:
+        language = (language or get_language() or "en")[:2]
+        return getattr(self, f"name_{language}", "") or self.name
+
+
+class Area(LocalizedNameMixin, models.Model):
     """A district, or a region grouping districts (``parent``)."""
 
     class Kind(models.TextChoices):
@@ -33,14 +44,8 @@ class Area(models.Model):
     def __str__(self) -> str:
         return self.localized_name()
 
-    def localized_name(self, language: str | None = None) -> str:
-        from django.utils.translation import get_language
 
-        language = (language or get_language() or "en")[:2]
-        return getattr(self, f"name_{language}", "") or self.name
-
-
-class Agency(models.Model):
+class Agency(LocalizedNameMixin, models.Model):
     """A government body that offers services and employs staff."""
 
     code = models.SlugField(_("code"), max_length=40, unique=True)
@@ -59,5 +64,3 @@ class Agency(models.Model):
 
     def __str__(self) -> str:
         return self.localized_name()
-
-    localized_name = Area.localized_name

@@ -21,7 +21,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, port: int, host: str, **options: Any) -> None:
         sink_dir = Path(settings.BASE_DIR) / "var" / "mailsink"
         sink = MailSink(sink_dir, port=settings.EMAIL_PORT).start()
-        worker = subprocess.Popen(  # noqa: S603
+        worker = subprocess.Popen(
             [sys.executable, "manage.py", "db_worker", "--interval", "0.5"],
             cwd=settings.BASE_DIR,
         )
@@ -41,5 +41,8 @@ class Command(BaseCommand):
         out(f"Staff second factor (TOTP secret for any authenticator app): {demo.DEMO_TOTP_SECRET}")
         for account in demo.DEMO_ACCOUNTS:
             out(f"  {account.label:<45} {account.email}")
-        out(f"Emails sent by the platform are kept in {sink_dir} (SMTP on port {settings.EMAIL_PORT}).")
+        out(
+            f"Emails sent by the platform are kept in {sink_dir}"
+            f" (SMTP on port {settings.EMAIL_PORT})."
+        )
         out("")
