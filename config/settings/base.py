@@ -31,6 +31,9 @@ INSTALLED_APPS = [
     "ecitizen.accounts",
     "ecitizen.audit",
     "ecitizen.api",
+    "ecitizen.catalogue",
+    "ecitizen.applications",
+    "ecitizen.payments",
     "ecitizen.backoffice",
     "ecitizen.budgeting",
 ]

@@ -64,3 +64,18 @@ class Agency(LocalizedNameMixin, models.Model):
 
     def __str__(self) -> str:
         return self.localized_name()
+
+
+class Holiday(models.Model):
+    """A public holiday: not a working day for service-level clocks."""
+
+    date = models.DateField(_("date"), unique=True)
+    name = models.CharField(_("name"), max_length=200)
+
+    class Meta:
+        ordering = ["date"]
+        verbose_name = _("public holiday")
+        verbose_name_plural = _("public holidays")
+
+    def __str__(self) -> str:
+        return f"{self.date}: {self.name}"

@@ -1,0 +1,42 @@
+"""Working-day arithmetic for service-level targets (weekends and public holidays off)."""
+
+import datetime
+from collections.abc import Iterable
+
+
+def is_working_day(day: datetime.date, holidays: set[datetime.date]) -> bool:
+    return day.weekday() < 5 and day not in holidays
+
+
+def add_working_days(
+    start: datetime.date, days: int, holidays: Iterable[datetime.date]
+) -> datetime.date:
+    """The date ``days`` working days after ``start`` (``start`` itself does not count)."""
+    off = set(holidays)
+    day = start
+    remaining = days
+    while remaining > 0:
+        day += datetime.timedelta(days=1)
+        if is_working_day(day, off):
+            remaining -= 1
+    return day
+
+
+def working_days_between(
+    start: datetime.date, end: datetime.date, holidays: Iterable[datetime.date]
+) -> int:
+    """Working days after ``start`` up to and including ``end`` (negative if end < start)."""
+    if end < start:
+        return -working_days_between(end, start, holidays)
+    off = set(holidays)
+    count, day = 0, start
+    while day < end:
+        day += datetime.timedelta(days=1)
+        count += is_working_day(day, off)
+    return count
+
+
+def public_holidays() -> set[datetime.date]:
+    from ecitizen.core.models import Holiday
+
+    return set(Holiday.objects.values_list("date", flat=True))
