@@ -8,6 +8,9 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("me/", include("ecitizen.accounts.urls")),
     path("staff/", include("ecitizen.backoffice.urls")),
+    path("services/", include("ecitizen.catalogue.urls")),
+    path("applications/", include("ecitizen.applications.urls")),
+    path("payments/", include("ecitizen.payments.urls")),
     path("api/v1/", api.urls),
     path("healthz", core_views.healthz, name="healthz"),
 ]

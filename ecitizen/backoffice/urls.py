@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from ecitizen.backoffice import views
 
@@ -12,4 +12,8 @@ urlpatterns = [
     path("areas/<int:pk>/", views.area_edit, name="area_edit"),
     path("agencies/new/", views.agency_edit, name="agency_create"),
     path("agencies/<int:pk>/", views.agency_edit, name="agency_edit"),
+    # Each area of staff work has its own module of views and URLs.
+    path("services/", include("ecitizen.backoffice.urls_catalogue")),
+    path("cases/", include("ecitizen.backoffice.urls_cases")),
+    path("payments/", include("ecitizen.backoffice.urls_payments")),
 ]
