@@ -63,6 +63,8 @@ lint: assets
 	DJANGO_SETTINGS_MODULE=config.settings.production SECRET_KEY=lint-only-$$(head -c 48 /dev/urandom | base64 | tr -dc a-zA-Z0-9) \
 	  ECITIZEN_FIELD_KEYS=k1:$$($(PY) -c 'import base64,os;print(base64.urlsafe_b64encode(os.urandom(32)).decode())') \
 	  ECITIZEN_HASH_KEY=lint-only-hash-key ALLOWED_HOSTS=ecitizen.example \
+	  PERMIT_SIGNING_KEYS=lint:$$($(PY) -c 'import base64,os;print(base64.urlsafe_b64encode(os.urandom(32)).decode())') \
+	  PUBLIC_BASE_URL=https://ecitizen.example \
 	  $(MANAGE) check --deploy --fail-level WARNING
 
 messages: venv

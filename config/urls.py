@@ -1,6 +1,7 @@
 from django.urls import include, path
 
 from ecitizen.api.urls import api
+from ecitizen.applications import permit_views
 from ecitizen.core import views as core_views
 
 urlpatterns = [
@@ -13,4 +14,7 @@ urlpatterns = [
     path("payments/", include("ecitizen.payments.urls")),
     path("api/v1/", api.urls),
     path("healthz", core_views.healthz, name="healthz"),
+    path("verify/<str:number>/", permit_views.permit_verify, name="permit_verify"),
+    path("permits/<str:number>.pdf", permit_views.permit_download, name="permit_download"),
+    path(".well-known/permit-keys.json", permit_views.permit_keys, name="permit_keys"),
 ]

@@ -164,6 +164,14 @@ ECITIZEN_FIELD_KEYS = env_str(
 )
 ECITIZEN_HASH_KEY = env_str("ECITIZEN_HASH_KEY", "development-lookup-hash-key-not-for-production")
 
+# --- Issued permits ---------------------------------------------------------
+# PERMIT_SIGNING_KEYS: "kid:base64url(32-byte Ed25519 seed),..." — the first key signs; all
+# are published in the JWKS so permits signed with a retired key still verify.
+PERMIT_SIGNING_KEYS = env_str(
+    "PERMIT_SIGNING_KEYS", "dev-2026:ZGV2LXBlcm1pdC1zaWduaW5nLWtleS0zMmJ5dGVzISE="
+)
+PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "http://127.0.0.1:8000")
+
 # --- Internationalisation ---------------------------------------------------
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("fr", _("French")), ("es", _("Spanish"))]

@@ -6,6 +6,8 @@ DEBUG = False
 SECRET_KEY = env_str("SECRET_KEY")
 ECITIZEN_FIELD_KEYS = env_str("ECITIZEN_FIELD_KEYS")
 ECITIZEN_HASH_KEY = env_str("ECITIZEN_HASH_KEY")
+PERMIT_SIGNING_KEYS = env_str("PERMIT_SIGNING_KEYS")
+PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS")
 
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
@@ -19,7 +21,11 @@ SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_NAME = "__Host-csrftoken"
 CSRF_COOKIE_SECURE = True
 LANGUAGE_COOKIE_SECURE = True
-STORAGES["staticfiles"] = {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"}
+# A new dict: never mutate the one shared with the base settings module.
+STORAGES = {
+    **STORAGES,
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
 WHITENOISE_USE_FINDERS = False
 CACHES = {
     "default": {

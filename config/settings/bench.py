@@ -1,0 +1,24 @@
+"""Benchmarks only (``make bench``): production-like request handling on loopback HTTP.
+
+DEBUG off, the production middleware stack, Argon2, database sessions and cache, WhiteNoise
+serving assets from the finders (no manifest). Unlike production: plain HTTP on 127.0.0.1
+(no SSL redirect, no ``Secure``/``__Host-`` cookies) and a urlconf that adds the bare
+"hello" view used as the baseline. The database comes from DATABASE_URL (set by bench/run.py
+to a throw-away SQLite file or PostgreSQL cluster).
+"""
+
+from .base import *
+
+DEBUG = False
+ALLOWED_HOSTS = ["127.0.0.1"]
+ROOT_URLCONF = "bench.urls"
+SECURE_SSL_REDIRECT = False
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+LOGGING["root"]["level"] = env_str("LOG_LEVEL", "WARNING")
+# The load generator signs residents in from one IP; the login limits are per IP.
+ACCOUNT_RATE_LIMITS = {**ACCOUNT_RATE_LIMITS, "login": "1000/m/ip"}
+# Synthetic data only. (A key of its own: the development default in base.py is not 32 bytes.)
+ECITIZEN_FIELD_KEYS = env_str(
+    "ECITIZEN_FIELD_KEYS", "bench1:YmVuY2htYXJrLW9ubHktZmllbGQta2V5LTMyYnl0ZXM="
+)
+ECITIZEN_HASH_KEY = env_str("ECITIZEN_HASH_KEY", "benchmark-only-lookup-hash-key")
