@@ -1,7 +1,10 @@
 """Per-request context (request id, client IP, acting-for) read by audit services."""
 
+import ipaddress
 from contextvars import ContextVar
 from dataclasses import dataclass
+
+from django.utils.ipv6 import clean_ipv6_address
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,3 +29,14 @@ def set_current(context: RequestContext) -> object:
 
 def reset(token: object) -> None:
     _current.reset(token)  # type: ignore[arg-type]
+
+
+def normalize_ip(value: str | None) -> str | None:
+    """The address in the canonical form the database gives back (``2001:db8::1``), or
+    ``None`` if it is not an IP address (e.g. a Unix socket peer)."""
+    value = (value or "").strip().split("%")[0]  # no IPv6 zone id
+    try:
+        address = ipaddress.ip_address(value)
+    except ValueError:
+        return None
+    return clean_ipv6_address(value) if address.version == 6 else str(address)

@@ -21,7 +21,9 @@ class RequestContextMiddleware:
         request_id = incoming if _SAFE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
         request.request_id = request_id  # type: ignore[attr-defined]
         token = context.set_current(
-            context.RequestContext(request_id=request_id, ip=request.META.get("REMOTE_ADDR"))
+            context.RequestContext(
+                request_id=request_id, ip=context.normalize_ip(request.META.get("REMOTE_ADDR"))
+            )
         )
         try:
             response = self.get_response(request)

@@ -39,6 +39,27 @@ class AuditEntry(models.Model):
         return f"#{self.seq} {self.action}"
 
 
+class AuditHead(models.Model):
+    """The newest entry of the chain (a single row), moved forward in the same transaction as
+    each append. Deleting the newest entries leaves no gap in ``seq``, but it leaves the head
+    pointing past the end of the chain, which ``audit_verify`` reports."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    seq = models.PositiveBigIntegerField(default=0)
+    entry_hash = models.CharField(max_length=64)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("audit chain head")
+        verbose_name_plural = _("audit chain head")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(id=1), name="audit_head_single_row")
+        ]
+
+    def __str__(self) -> str:
+        return f"head at #{self.seq}"
+
+
 class PersonalDataAccess(models.Model):
     """A member of staff read someone's personal data: shown on that person's
     "Who accessed my data" page."""

@@ -9,10 +9,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection, models, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.functional import Promise
 
 from ecitizen.audit import context
-from ecitizen.audit.models import AuditEntry, PersonalDataAccess
+from ecitizen.audit.models import AuditEntry, AuditHead, PersonalDataAccess
 
 GENESIS_HASH = "0" * 64
 _CHAIN_LOCK_ID = 0x65C17153  # PostgreSQL advisory lock serialising appends to the chain
@@ -57,11 +58,16 @@ def audit_record(
     """Append one entry: who (``actor``, possibly acting for ``on_behalf_of``) did ``action``
     (dotted, e.g. ``accounts.profile.updated``) to ``obj``, from which request and IP."""
     _lock_chain()
-    last = AuditEntry.objects.order_by("-seq").only("seq", "entry_hash").first()
+    head = AuditHead.objects.filter(pk=1).first()
+    if head is None:  # only on an empty (e.g. flushed) table: the migration creates the head
+        last = AuditEntry.objects.order_by("-seq").only("seq", "entry_hash").first()
+        head = AuditHead(
+            pk=1, seq=last.seq if last else 0, entry_hash=last.entry_hash if last else GENESIS_HASH
+        )
     request = context.current()
     actor_id = getattr(actor, "pk", None)
     entry = AuditEntry(
-        seq=(last.seq + 1) if last else 1,
+        seq=head.seq + 1,
         created_at=timezone.now(),
         actor_id=actor_id,
         actor_label=(getattr(actor, "email", "") or "") if actor_id else "system",
@@ -71,11 +77,13 @@ def audit_record(
         object_id=str(obj.pk) if obj is not None else "",
         data=json.loads(json.dumps(data or {}, default=str)),
         request_id=request.request_id,
-        ip=request.ip,
-        prev_hash=last.entry_hash if last else GENESIS_HASH,
+        ip=context.normalize_ip(request.ip),
+        prev_hash=head.entry_hash,
     )
     entry.entry_hash = entry_digest(entry)
     entry.save(force_insert=True)
+    head.seq, head.entry_hash = entry.seq, entry.entry_hash
+    head.save()
     return entry
 
 
@@ -87,7 +95,8 @@ class ChainBreak:
 
 def audit_chain_verify() -> ChainBreak | None:
     """Walk the chain in order; return the first entry that was altered, inserted or follows a
-    deleted one, or ``None`` if the chain is intact."""
+    deleted one, or ``None`` if the chain is intact. The chain head catches deleted newest
+    entries."""
     expected_seq, prev_hash = 1, GENESIS_HASH
     for entry in AuditEntry.objects.order_by("seq").iterator(chunk_size=2000):
         if entry.seq != expected_seq:
@@ -97,22 +106,48 @@ def audit_chain_verify() -> ChainBreak | None:
         if entry_digest(entry) != entry.entry_hash:
             return ChainBreak(entry.seq, "the entry's content was altered")
         expected_seq, prev_hash = entry.seq + 1, entry.entry_hash
+    last_seq = expected_seq - 1
+    head = AuditHead.objects.filter(pk=1).first()
+    if head is None:
+        if last_seq:
+            return ChainBreak(last_seq, "the chain head is missing")
+        return None
+    if head.seq > last_seq:
+        return ChainBreak(
+            last_seq + 1, f"entries #{last_seq + 1} to #{head.seq} are missing (deleted)"
+        )
+    if head.seq < last_seq:
+        return ChainBreak(head.seq + 1, "the entry was added outside the audit service")
+    if head.entry_hash != prev_hash:
+        return ChainBreak(last_seq, "the entry does not match the chain head")
     return None
 
 
+@transaction.atomic
 def personal_data_access_record(
-    *, accessor: Any, subject: Any, what: str, purpose: str
+    *, accessor: Any, subject: Any, what: str | Promise, purpose: str
 ) -> PersonalDataAccess:
-    """Log that ``accessor`` (staff) read ``what`` of ``subject``'s personal data, and why."""
-    from ecitizen.accounts.selectors import staff_primary_role
+    """Log that ``accessor`` (staff) read ``what`` of ``subject``'s personal data, and why.
+
+    The role and ``what`` (pass a lazy translation) are stored in the subject's language:
+    the log is written for them to read."""
+    from ecitizen.accounts.selectors import profile_for, staff_primary_role
 
     role = staff_primary_role(accessor)
-    return PersonalDataAccess.objects.create(
-        accessor=accessor,
-        accessor_role=role.get_role_display() if role else "",
-        agency=role.agency if role else None,
-        subject=subject,
-        what=what,
-        purpose=purpose,
-        request_id=context.current().request_id,
+    with translation.override(profile_for(subject).preferred_language):
+        access = PersonalDataAccess.objects.create(
+            accessor=accessor,
+            accessor_role=str(role.get_role_display()) if role else "",
+            agency=role.agency if role else None,
+            subject=subject,
+            what=str(what),
+            purpose=purpose,
+            request_id=context.current().request_id,
+        )
+    audit_record(
+        actor=accessor,
+        action="audit.personal_data.accessed",
+        obj=access,
+        data={"subject": subject.pk, "purpose": purpose},
     )
+    return access
