@@ -160,7 +160,7 @@ STAFF_IDLE_TIMEOUT_SECONDS = env_int("STAFF_IDLE_TIMEOUT_SECONDS", 30 * 60)
 # --- Field encryption (national ID) ----------------------------------------
 # ECITIZEN_FIELD_KEYS: "kid:base64key,kid2:base64key" — the first key encrypts, all decrypt.
 ECITIZEN_FIELD_KEYS = env_str(
-    "ECITIZEN_FIELD_KEYS", "dev1:ZGV2ZWxvcG1lbnQta2V5LW5vdC1mb3ItcHJvZHVjdGlvbiE="
+    "ECITIZEN_FIELD_KEYS", "dev1:ZWNpdGl6ZW4tZGV2LWtleS1ub3QtZm9yLXByb2QtMzI="
 )
 ECITIZEN_HASH_KEY = env_str("ECITIZEN_HASH_KEY", "development-lookup-hash-key-not-for-production")
 
@@ -171,6 +171,17 @@ PERMIT_SIGNING_KEYS = env_str(
     "PERMIT_SIGNING_KEYS", "dev-2026:ZGV2LXBlcm1pdC1zaWduaW5nLWtleS0zMmJ5dGVzISE="
 )
 PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "http://127.0.0.1:8000")
+
+# --- Payments ----------------------------------------------------------------
+PAYMENT_PROVIDER = env_str("PAYMENT_PROVIDER", "sandbox")
+PAYMENT_PROVIDERS = {"sandbox": "ecitizen.payments.sandbox.SandboxProvider"}
+PAYMENTS_SANDBOX_WEBHOOK_SECRET = env_str(
+    "PAYMENTS_SANDBOX_WEBHOOK_SECRET", "sandbox-webhook-secret-for-development-only"
+)
+PAYMENTS_SANDBOX_WEBHOOK_URL = env_str(
+    "PAYMENTS_SANDBOX_WEBHOOK_URL", "http://127.0.0.1:8000/payments/webhooks/sandbox/"
+)
+PAYMENTS_WEBHOOK_TOLERANCE_SECONDS = 300
 
 # --- Internationalisation ---------------------------------------------------
 LANGUAGE_CODE = "en"
