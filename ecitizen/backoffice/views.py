@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from ecitizen.accounts.forms import PurposeForm, StaffResidentSearchForm
 from ecitizen.accounts.models import Profile, StaffRole
@@ -40,7 +41,9 @@ def resident_detail(request: HttpRequest, profile_id: int) -> HttpResponse:
         personal_data_access_record(
             accessor=request.user,
             subject=profile.user,
-            what=_("Profile: name, date of birth, national ID, contact details, address"),
+            what=gettext_lazy(
+                "Profile: name, date of birth, national ID, contact details, address"
+            ),
             purpose=form.cleaned_data["purpose"],
         )
         return render(request, "backoffice/resident_detail.html", {"profile": profile})
