@@ -5,7 +5,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from allauth.account.models import EmailAddress
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from ecitizen.accounts.models import Profile, StaffRole, User
 from ecitizen.accounts.selectors import national_id_hash, normalize_national_id, profile_for
@@ -50,7 +52,23 @@ def user_create(
 
 @transaction.atomic
 def profile_update(*, actor: User, profile: Profile, data: ProfileData) -> Profile:
-    """Save a profile. The national ID is stored encrypted, with a keyed hash for look-ups."""
+    """Save a profile. The national ID is stored encrypted, with a keyed hash for look-ups;
+    one already on another account is refused (``ValidationError`` on ``national_id``)."""
+    national_id = normalize_national_id(data.national_id)
+    if (
+        national_id
+        and Profile.objects.filter(national_id_hash=national_id_hash(national_id))
+        .exclude(pk=profile.pk)
+        .exists()
+    ):
+        raise ValidationError(
+            {
+                "national_id": _(
+                    "We cannot save this national ID number. If it is yours, contact us."
+                )
+            },
+            code="taken",
+        )
     changed: list[str] = []
     for name, value in vars(data).items():
         if name == "national_id":

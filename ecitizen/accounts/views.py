@@ -1,6 +1,7 @@
 from allauth.mfa.utils import is_mfa_enabled
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
@@ -29,11 +30,15 @@ def profile_edit(request: AuthedRequest) -> HttpResponse:
     if request.method == "POST":
         form = ProfileForm(request.POST)
         if form.is_valid():
-            data = ProfileData(**form.cleaned_data)
-            profile_update(actor=request.user, profile=profile, data=data)
-            messages.success(request, _("Your profile has been saved."))
-            remember_language(request, profile.preferred_language)
-            return redirect("accounts:profile")
+            try:
+                data = ProfileData(**form.cleaned_data)
+                profile_update(actor=request.user, profile=profile, data=data)
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                messages.success(request, _("Your profile has been saved."))
+                remember_language(request, profile.preferred_language)
+                return redirect("accounts:profile")
     else:
         initial = {name: getattr(profile, name) for name in ProfileForm.base_fields}
         form = ProfileForm(initial=initial)

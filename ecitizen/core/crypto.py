@@ -11,6 +11,7 @@ import hmac
 import os
 from functools import cache
 
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -46,13 +47,25 @@ def encrypt(plaintext: str, *, context: str) -> str:
     return f"{PREFIX}:{kid}:{base64.urlsafe_b64encode(nonce + sealed).decode()}"
 
 
+class DecryptionError(ValueError):
+    """The ciphertext was altered, is malformed, or its key is no longer configured."""
+
+
 def decrypt(token: str, *, context: str) -> str:
-    version, kid, b64 = token.split(":", 2)
-    if version != PREFIX:
-        raise ValueError("Unknown ciphertext version")
-    blob = base64.urlsafe_b64decode(b64.encode())
-    key = _keyring(settings.ECITIZEN_FIELD_KEYS)[1][kid]
-    return key.decrypt(blob[:12], blob[12:], context.encode()).decode()
+    """The plaintext of ``token``; raises ``DecryptionError`` rather than return garbage."""
+    try:
+        version, kid, b64 = token.split(":", 2)
+        if version != PREFIX:
+            raise DecryptionError("Unknown ciphertext version")
+        key = _keyring(settings.ECITIZEN_FIELD_KEYS)[1].get(kid)
+        if key is None:
+            raise DecryptionError(f"No key {kid!r} in ECITIZEN_FIELD_KEYS")
+        blob = base64.urlsafe_b64decode(b64.encode())
+        return key.decrypt(blob[:12], blob[12:], context.encode()).decode()
+    except DecryptionError:
+        raise
+    except (ValueError, InvalidTag) as exc:  # binascii.Error and UnicodeError are ValueErrors
+        raise DecryptionError("Ciphertext failed authentication") from exc
 
 
 def key_id_of(token: str) -> str:

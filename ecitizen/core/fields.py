@@ -20,16 +20,16 @@ class EncryptedTextField(models.TextField):
         kwargs["context"] = self.context
         return name, path, args, kwargs
 
-    def _context(self) -> str:
+    def encryption_context(self) -> str:
         return self.context or f"{self.model._meta.label_lower}.{self.name}"
 
     def from_db_value(self, value: str | None, expression: Any, connection: Any) -> str | None:
         if not value:
             return value
-        return crypto.decrypt(value, context=self._context())
+        return crypto.decrypt(value, context=self.encryption_context())
 
     def get_prep_value(self, value: Any) -> Any:
         value = super().get_prep_value(value)
         if not value:
             return value
-        return crypto.encrypt(str(value), context=self._context())
+        return crypto.encrypt(str(value), context=self.encryption_context())

@@ -1,10 +1,17 @@
-"""Writes to reference data (areas, agencies): platform admins only, audited."""
+"""Writes to reference data (areas, agencies): platform admins only, audited. And the
+re-encryption of sensitive fields under the current key."""
 
+from dataclasses import dataclass
 from typing import Any
 
-from django.db import transaction
+from django.apps import apps
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+from django.utils.translation import gettext as _
 
 from ecitizen.audit.services import audit_record
+from ecitizen.core import crypto
+from ecitizen.core.fields import EncryptedTextField
 from ecitizen.core.models import Agency, Area
 
 
@@ -16,6 +23,12 @@ def area_save(*, actor: Any, area: Area | None = None, **fields: Any) -> Area:
     for name, value in fields.items():
         setattr(area, name, value)
     area.full_clean()
+    if area.parent is not None and (
+        area.kind == Area.Kind.REGION or area.parent.kind != Area.Kind.REGION
+    ):
+        raise ValidationError(
+            {"parent": _("Only a district can belong to a region, and only to a region.")}
+        )
     area.save()
     audit_record(
         actor=actor,
@@ -45,3 +58,63 @@ def agency_save(*, actor: Any, agency: Agency | None = None, **fields: Any) -> A
         data={"fields": sorted([*fields, *(["areas"] if areas is not None else [])])},
     )
     return agency
+
+
+def encrypted_fields() -> list[tuple[type[models.Model], EncryptedTextField]]:
+    """Every encrypted field of every installed model."""
+    return [
+        (model, field)
+        for model in apps.get_models()
+        for field in model._meta.concrete_fields
+        if isinstance(field, EncryptedTextField)
+    ]
+
+
+@dataclass(frozen=True, kw_only=True)
+class RotationBatch:
+    last_pk: Any  # None when there was nothing left to read
+    rotated: int
+    current: int
+    empty: int
+
+
+@transaction.atomic
+def encrypted_field_rotate_batch(
+    *, model: type[models.Model], field: EncryptedTextField, after_pk: Any, batch_size: int
+) -> RotationBatch:
+    """Re-encrypt, under the current key, the next ``batch_size`` rows (by primary key, after
+    ``after_pk``) whose ``field`` is under an older key. Rows already under the current key
+    are left alone, so running it again changes nothing."""
+    kid = crypto.current_key_id()
+    manager = model._default_manager
+    queryset = manager.select_for_update().order_by("pk")
+    if after_pk is not None:
+        queryset = queryset.filter(pk__gt=after_pk)
+    raw = models.ExpressionWrapper(models.F(field.attname), output_field=models.TextField())
+    rows = list(queryset.annotate(ciphertext=raw).values_list("pk", "ciphertext")[:batch_size])
+    stale = [(pk, token) for pk, token in rows if token and crypto.key_id_of(token) != kid]
+    empty = sum(1 for _, token in rows if not token)
+    context = field.encryption_context()
+    if stale:
+        objs = [
+            model(pk=pk, **{field.attname: crypto.decrypt(token, context=context)})
+            for pk, token in stale
+        ]
+        manager.bulk_update(objs, [field.name])  # the field encrypts under the current key
+        audit_record(
+            actor=None,
+            action="core.encrypted_field.rotated",
+            data={
+                "field": f"{model._meta.label_lower}.{field.name}",
+                "key": kid,
+                "first_pk": stale[0][0],
+                "last_pk": stale[-1][0],
+                "rows": len(stale),
+            },
+        )
+    return RotationBatch(
+        last_pk=rows[-1][0] if rows else None,
+        rotated=len(stale),
+        current=len(rows) - len(stale) - empty,
+        empty=empty,
+    )
