@@ -1,3 +1,4 @@
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -21,9 +22,18 @@ class Command(BaseCommand):
     def handle(self, *args: Any, port: int, host: str, **options: Any) -> None:
         sink_dir = Path(settings.BASE_DIR) / "var" / "mailsink"
         sink = MailSink(sink_dir, port=settings.EMAIL_PORT).start()
+        # Links in emails, permit QR codes and sandbox payment webhooks follow the demo's port.
+        base_url = f"http://{host}:{port}"
+        urls = {
+            "PUBLIC_BASE_URL": base_url,
+            "PAYMENTS_SANDBOX_WEBHOOK_URL": f"{base_url}/payments/webhooks/sandbox/",
+        }
+        for name, value in urls.items():
+            setattr(settings, name, os.environ.setdefault(name, value))
         worker = subprocess.Popen(
             [sys.executable, "manage.py", "db_worker", "--interval", "0.5"],
             cwd=settings.BASE_DIR,
+            env=os.environ.copy(),
         )
         self.print_logins(host, port, sink_dir)
         try:
