@@ -2,6 +2,9 @@ import logging
 from typing import Any
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.core.exceptions import ImmediateHttpResponse
+from allauth.core.ratelimit import respond_429
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.urls import reverse
 
@@ -20,6 +23,21 @@ class AccountAdapter(DefaultAccountAdapter):
             Profile.objects.get_or_create(user=user, defaults={"preferred_language": language})
             audit_record(actor=user, action="accounts.user.signed_up", obj=user)
         return user
+
+    def pre_authenticate(self, request: HttpRequest, **credentials: Any) -> None:
+        """Too many failed logins for one account (or from one address) answer 429 Too Many
+        Requests, with a cool-off, never a permanent lock."""
+        try:
+            super().pre_authenticate(request, **credentials)
+        except ValidationError as exc:
+            if exc.code != "too_many_login_attempts":
+                raise
+            security_log.warning(
+                "login throttled for %s from %s",
+                credentials.get("email", "?"),
+                self.get_client_ip(request),
+            )
+            raise ImmediateHttpResponse(respond_429(request)) from exc
 
     def authentication_failed(self, request: HttpRequest, **credentials: Any) -> None:
         security_log.warning(
