@@ -12,6 +12,8 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 _FUNCTIONS = {"min", "max", "ceil", "floor"}
 _BINARY = {
     ast.Add: lambda a, b: a + b,
@@ -38,11 +40,15 @@ def formula_names(formula: str) -> set[str]:
 
 def _parse(formula: str) -> ast.Expression:
     if len(formula) > 500:
-        raise FormulaError("Formula is too long.")
+        raise FormulaError(_("The formula is too long (500 characters at most)."))
     try:
         tree = ast.parse(formula, mode="eval")
     except SyntaxError as exc:
-        raise FormulaError(f"Not a valid formula: {exc.msg}.") from None
+        raise FormulaError(
+            _("This is not a valid formula (check the brackets and operators): %(detail)s")
+            % {"detail": exc.msg}
+        ) from None
+    called = {id(node.func) for node in ast.walk(tree) if isinstance(node, ast.Call)}
     for node in ast.walk(tree):
         allowed = (
             ast.Expression,
@@ -57,13 +63,26 @@ def _parse(formula: str) -> ast.Expression:
             *_BINARY,
         )
         if not isinstance(node, allowed):
-            raise FormulaError(f"Not allowed in a formula: {type(node).__name__}.")
-        if isinstance(node, ast.Constant) and not isinstance(node.value, int | float):
-            raise FormulaError("Only numbers are allowed as constants.")
+            raise FormulaError(
+                _(
+                    "A formula may only use numbers, question ids, + - * / //, brackets and "
+                    "min, max, ceil and floor."
+                )
+            )
+        if isinstance(node, ast.Constant) and (
+            isinstance(node.value, bool)
+            or not isinstance(node.value, int | float)
+            or not math.isfinite(node.value)
+        ):
+            raise FormulaError(_("Only ordinary numbers can be written in a formula."))
         if isinstance(node, ast.Call) and not (
             isinstance(node.func, ast.Name) and node.func.id in _FUNCTIONS and not node.keywords
         ):
-            raise FormulaError("Only min, max, ceil and floor can be called.")
+            raise FormulaError(_("Only min, max, ceil and floor can be called in a formula."))
+        if isinstance(node, ast.Name) and node.id in _FUNCTIONS and id(node) not in called:
+            raise FormulaError(
+                _("%(name)s must be called with values, e.g. %(name)s(a, b).") % {"name": node.id}
+            )
     return tree
 
 
@@ -94,16 +113,16 @@ def evaluate_formula(formula: str, answers: dict[str, Any]) -> int:
             case ast.BinOp(left=left, op=op, right=right):
                 rhs = ev(right)
                 if isinstance(op, ast.Div | ast.FloorDiv) and rhs == 0:
-                    raise FormulaError("Division by zero.")
+                    raise FormulaError(_("The formula divides by zero."))
                 return _BINARY[type(op)](ev(left), rhs)
             case ast.Call(func=ast.Name(id=name), args=args):
                 values = [ev(arg) for arg in args]
                 if name in {"min", "max"}:
                     if not values:
-                        raise FormulaError(f"{name} needs at least one value.")
+                        raise FormulaError(_("%(name)s needs at least one value.") % {"name": name})
                     return min(values) if name == "min" else max(values)
                 if len(values) != 1:
-                    raise FormulaError(f"{name} takes one value.")
+                    raise FormulaError(_("%(name)s takes one value.") % {"name": name})
                 return Fraction(math.ceil(values[0]) if name == "ceil" else math.floor(values[0]))
         raise FormulaError("Unsupported expression.")  # pragma: no cover
 

@@ -92,6 +92,17 @@ class ServiceVersion(models.Model):
         verbose_name_plural = _("service versions")
         constraints = [
             models.UniqueConstraint(fields=["service", "number"], name="unique_service_version"),
+            # At most one draft and one published version per service at any time.
+            models.UniqueConstraint(
+                fields=["service"],
+                condition=models.Q(status="draft"),
+                name="one_draft_per_service",
+            ),
+            models.UniqueConstraint(
+                fields=["service"],
+                condition=models.Q(status="published"),
+                name="one_published_version_per_service",
+            ),
         ]
 
     def __str__(self) -> str:

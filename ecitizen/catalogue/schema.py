@@ -31,10 +31,14 @@
   ]}
 }
 ```
-Money answers are integers in minor units. A condition may only refer to a question asked
-before it (on an earlier page, or earlier on the same page).
+Money answers are integers in minor units (so are money ``min``/``max`` rules and fee
+``minimum``/``maximum``). A condition may only refer to a question asked before it (on an
+earlier page, or earlier on the same page), and compare it with a value that question can have.
+A formula fee may carry a plain-language ``"description": {"en": "€2.50 per m² ...", ...}``
+shown to residents.
 """
 
+import datetime
 import re
 from typing import Any
 
@@ -61,6 +65,15 @@ PREFILL_SOURCES = ("legal_name", "email", "phone", "address")
 UPLOAD_TYPES = ("application/pdf", "image/png", "image/jpeg", "image/gif", "image/webp")
 MAX_UPLOAD_SIZE = 20 * 1024 * 1024
 _ID = re.compile(r"^[a-z][a-z0-9_]{0,59}$")
+# Which validation rules each question type accepts.
+VALIDATION_RULES: dict[str, tuple[str, ...]] = {
+    "text": ("min_length", "max_length", "pattern"),
+    "long_text": ("min_length", "max_length", "pattern"),
+    "number": ("min", "max", "integer"),
+    "money": ("min", "max"),
+    "date": ("min_date", "max_date"),
+    "multiple_choice": ("min_choices", "max_choices"),
+}
 
 
 def iter_questions(definition: dict[str, Any]) -> list[tuple[dict[str, Any], dict[str, Any]]]:
@@ -90,11 +103,17 @@ def condition_met(condition: dict[str, Any] | None, answers: dict[str, Any]) -> 
     return True
 
 
-def validate_definition(definition: dict[str, Any], *, for_publishing: bool = False) -> list[str]:
+def validate_definition(
+    definition: dict[str, Any], *, for_publishing: bool = False, require_complete: bool = True
+) -> list[str]:
     """Every problem with a definition, in plain language. Publishing also requires every
-    resident-facing text in every language."""
+    resident-facing text in every language. ``require_complete=False`` (a draft being built)
+    tolerates a form with no pages yet, or a page with no questions yet."""
     errors: list[str] = []
     _validate_fee(definition, errors)
+    fee = definition.get("fee") or {}
+    if for_publishing and fee.get("kind") == "formula":
+        _require_languages(fee.get("description"), _("the fee description"), errors)
     if definition.get("fee_timing", "on_submit") not in ("on_submit", "on_approval"):
         errors.append(_("The fee must be charged on submission or on approval."))
     sla = definition.get("sla_working_days")
@@ -110,7 +129,7 @@ def validate_definition(definition: dict[str, Any], *, for_publishing: bool = Fa
                 _require_languages(issues.get(key), _("What is issued"), errors)
 
     pages = definition.get("form", {}).get("pages", [])
-    if not pages:
+    if not pages and (require_complete or for_publishing):
         errors.append(_("The form needs at least one page."))
     seen: dict[str, dict[str, Any]] = {}
     page_ids: set[str] = set()
@@ -122,7 +141,7 @@ def validate_definition(definition: dict[str, Any], *, for_publishing: bool = Fa
         _validate_condition(page.get("condition"), seen, _("page %(id)s") % {"id": page_id}, errors)
         if for_publishing:
             _require_languages(page.get("title"), _("page %(id)s") % {"id": page_id}, errors)
-        if not page.get("questions"):
+        if not page.get("questions") and (require_complete or for_publishing):
             errors.append(_("Page “%(id)s” has no questions.") % {"id": page_id})
         for question in page.get("questions", []):
             _validate_question(question, seen, errors, for_publishing)
@@ -158,6 +177,19 @@ def _validate_fee(definition: dict[str, Any], errors: list[str]) -> None:
             formula_names(str(fee.get("formula", "")))
         except FormulaError as exc:
             errors.append(_("The fee formula is invalid: %(error)s") % {"error": exc})
+        bounds = [fee.get("minimum"), fee.get("maximum")]
+        if any(bound is not None and (not _is_int(bound) or bound < 0) for bound in bounds):
+            errors.append(_("The fee minimum and maximum must be whole, non-negative amounts."))
+        elif None not in bounds and bounds[0] > bounds[1]:
+            errors.append(_("The fee minimum cannot be more than the maximum."))
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _require_languages(value: Any, where: str, errors: list[str]) -> None:
@@ -180,8 +212,30 @@ def _validate_condition(
             _("The condition on %(where)s must refer to a question asked before it.")
             % {"where": where}
         )
-    elif "equals" not in condition and not isinstance(condition.get("in"), list):
+    elif "equals" not in condition and not (
+        isinstance(condition.get("in"), list) and condition["in"]
+    ):
         errors.append(_("The condition on %(where)s needs a value to compare.") % {"where": where})
+    else:
+        question = seen[target]
+        values = [condition["equals"]] if "equals" in condition else condition["in"]
+        qtype = question.get("type")
+        if qtype in ("single_choice", "multiple_choice"):
+            allowed = {option.get("value") for option in question.get("options") or []}
+            fits = all(value in allowed for value in values)
+        elif qtype == "yes_no":
+            fits = all(isinstance(value, bool) for value in values)
+        elif qtype in ("number", "money"):
+            fits = all(_is_number(value) for value in values)
+        elif qtype == "file":
+            fits = False
+        else:
+            fits = all(isinstance(value, str) for value in values)
+        if not fits:
+            errors.append(
+                _("The condition on %(where)s compares “%(question)s” with a value it cannot have.")
+                % {"where": where, "question": target}
+            )
 
 
 def _validate_question(
@@ -200,6 +254,9 @@ def _validate_question(
         return
     if for_publishing:
         _require_languages(question.get("label"), where, errors)
+        help_text = question.get("help")
+        if isinstance(help_text, dict) and any(str(v).strip() for v in help_text.values()):
+            _require_languages(help_text, _("the help for question %(id)s") % {"id": qid}, errors)
     _validate_condition(question.get("condition"), seen, where, errors)
     if qtype in ("single_choice", "multiple_choice"):
         options = question.get("options") or []
@@ -226,9 +283,68 @@ def _validate_question(
             errors.append(_("Question “%(id)s” must allow at least one file.") % {"id": qid})
     if question.get("prefill") and question["prefill"] not in PREFILL_SOURCES:
         errors.append(_("Question “%(id)s” has an unknown pre-fill source.") % {"id": qid})
-    pattern = (question.get("validation") or {}).get("pattern")
-    if pattern:
+    _validate_rules(question, qid, qtype, errors)
+
+
+def _validate_rules(question: dict[str, Any], qid: str, qtype: str, errors: list[str]) -> None:
+    rules = question.get("validation") or {}
+    if not isinstance(rules, dict):
+        errors.append(_("Question “%(id)s” has invalid validation rules.") % {"id": qid})
+        return
+    for rule in rules:
+        if rule not in VALIDATION_RULES.get(qtype, ()):
+            errors.append(
+                _("Question “%(id)s” cannot have the rule “%(rule)s”.") % {"id": qid, "rule": rule}
+            )
+
+    def pair(low: str, high: str, valid: Any, message: str) -> None:
+        values = [rules.get(low), rules.get(high)]
+        if any(value is not None and not valid(value) for value in values):
+            errors.append(message % {"id": qid})
+        elif None not in values and values[0] > values[1]:
+            errors.append(
+                _("Question “%(id)s”: the minimum cannot be more than the maximum.") % {"id": qid}
+            )
+
+    pair("min", "max", _is_number, _("Question “%(id)s”: the minimum and maximum must be numbers."))
+    if "integer" in rules and not isinstance(rules["integer"], bool):
+        errors.append(_("Question “%(id)s”: “whole numbers only” must be yes or no.") % {"id": qid})
+    pair(
+        "min_length",
+        "max_length",
+        lambda value: _is_int(value) and value >= 0,
+        _("Question “%(id)s”: lengths must be whole numbers of characters."),
+    )
+    pattern = rules.get("pattern")
+    if pattern is not None:
         try:
-            re.compile(pattern)
+            re.compile(str(pattern))
         except re.error:
             errors.append(_("Question “%(id)s” has an invalid pattern.") % {"id": qid})
+    dates = [rules.get("min_date"), rules.get("max_date")]
+    if any(value is not None and _parse_date_rule(value) is None for value in dates):
+        errors.append(
+            _("Question “%(id)s”: date limits must be “today” or a date like 2026-01-31.")
+            % {"id": qid}
+        )
+    elif None not in dates and "today" not in dates and dates[0] > dates[1]:
+        errors.append(
+            _("Question “%(id)s”: the earliest date cannot be after the latest.") % {"id": qid}
+        )
+    options = len(question.get("options") or [])
+    pair(
+        "min_choices",
+        "max_choices",
+        lambda value: _is_int(value) and 0 <= value <= options,
+        _("Question “%(id)s”: the number of choices must be between 0 and the number of options."),
+    )
+
+
+def _parse_date_rule(value: Any) -> datetime.date | str | None:
+    """A date rule is "today" or an ISO date; anything else is invalid (None)."""
+    if value == "today":
+        return value
+    try:
+        return datetime.date.fromisoformat(str(value))
+    except ValueError:
+        return None

@@ -1,0 +1,42 @@
+from typing import Any
+
+from django import template
+
+from ecitizen.catalogue import presentation
+from ecitizen.catalogue.presentation import text_lines
+from ecitizen.core.i18n import tr as translate_value
+from ecitizen.core.money import format_money
+
+register = template.Library()
+
+
+@register.filter
+def tr(value: Any) -> str:
+    """Staff-written {"en", "fr", "es"} text in the active language."""
+    return translate_value(value)
+
+
+@register.filter
+def tr_in(value: Any, language: str) -> str:
+    """The text in one given language (empty if missing), e.g. in the back office."""
+    return str(value.get(language, "")) if isinstance(value, dict) else ""
+
+
+@register.filter
+def lines(value: Any) -> list[str]:
+    return text_lines(value)
+
+
+@register.filter
+def money(amount_minor: int | None, currency: str = "EUR") -> str:
+    return "" if amount_minor is None else format_money(int(amount_minor), currency)
+
+
+@register.filter
+def fee_summary(definition: dict[str, Any]) -> str:
+    return presentation.fee_summary(definition or {})
+
+
+@register.filter
+def sla(definition: dict[str, Any]) -> str:
+    return presentation.sla_text((definition or {}).get("sla_working_days"))
