@@ -255,3 +255,9 @@ LOGGING = {
 }
 
 PLATFORM_NAME = env_str("PLATFORM_NAME", "eCitizen")
+
+# Applications
+# A draft application is kept this many days after the resident last saved it, and the
+# resident is reminded by email this many days before it expires.
+APPLICATION_DRAFT_TTL_DAYS = env_int("APPLICATION_DRAFT_TTL_DAYS", 30)
+APPLICATION_DRAFT_REMINDER_DAYS = env_int("APPLICATION_DRAFT_REMINDER_DAYS", 7)

@@ -1,0 +1,192 @@
+"""Reads about applications, scoped to who asks: another person's application answers 404."""
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Prefetch, QuerySet
+from django.http import Http404
+from django.utils.translation import gettext as _
+
+from ecitizen.accounts.models import StaffRole, User
+from ecitizen.accounts.selectors import profile_for, user_has_role
+from ecitizen.applications.models import Application, ApplicationEvent, Document, InfoRequest
+from ecitizen.core.models import Area
+
+Status = Application.Status
+# Statuses in which the resident can still withdraw.
+WITHDRAWABLE = (
+    Status.DRAFT,
+    Status.AWAITING_PAYMENT,
+    Status.SUBMITTED,
+    Status.INFO_REQUESTED,
+    Status.AWAITING_SECOND_APPROVAL,
+)
+
+
+def applicant_prefill(user: User) -> dict[str, Any]:
+    """What the applicant's profile already holds, by pre-fill source (see catalogue.schema):
+    services never ask for it again."""
+    profile = profile_for(user)
+    values: dict[str, Any] = {"email": user.email}
+    if profile.legal_name:
+        values["legal_name"] = profile.legal_name
+    if profile.phone:
+        values["phone"] = profile.phone
+    if profile.address_line1 and profile.town:
+        area = profile.area if profile.area_id else None
+        values["address"] = {
+            "line1": profile.address_line1,
+            "line2": profile.address_line2,
+            "town": profile.town,
+            "postcode": profile.postcode,
+            "area": area.code if area and area.kind == Area.Kind.DISTRICT else "",
+        }
+    return values
+
+
+def district_choices() -> list[tuple[str, str]]:
+    """(code, name in the active language) of every district, for address questions."""
+    return [
+        (area.code, area.localized_name())
+        for area in Area.objects.filter(kind=Area.Kind.DISTRICT).order_by("name")
+    ]
+
+
+def _with_version(queryset: QuerySet[Application]) -> QuerySet[Application]:
+    return queryset.select_related("service_version", "service", "agency")
+
+
+def applications_for_resident(*, user: User) -> list[Application]:
+    """The resident's own applications, newest first (one query)."""
+    return list(_with_version(Application.objects.filter(applicant=user)))
+
+
+def application_for_applicant(*, user: User, reference: str) -> Application:
+    """One of the resident's own applications; 404 for anyone else's."""
+    application = (
+        _with_version(Application.objects.filter(reference=reference, applicant=user))
+        .select_related("applicant")
+        .first()
+    )
+    if application is None:
+        raise Http404
+    return application
+
+
+def is_assisting_agent(user: User, application: Application) -> bool:
+    return application.assisted_by_id == user.pk and user_has_role(
+        user, StaffRole.Role.ASSISTED_SERVICE_AGENT
+    )
+
+
+def application_for_editor(*, user: User, reference: str) -> Application:
+    """An application the user fills in: their own, or one an assisted-service agent started
+    for a resident. 404 for anyone else."""
+    application = (
+        _with_version(Application.objects.filter(reference=reference))
+        .select_related("applicant", "assisted_by")
+        .first()
+    )
+    if application is None:
+        raise Http404
+    if application.applicant_id == user.pk or is_assisting_agent(user, application):
+        return application
+    raise Http404
+
+
+def application_detail(*, user: User, reference: str) -> Application:
+    """The resident's application with its timeline (events the resident may see), documents
+    and information requests: a fixed number of queries."""
+    application = (
+        _with_version(Application.objects.filter(reference=reference, applicant=user))
+        .select_related("permit")
+        .prefetch_related(
+            Prefetch(
+                "events",
+                queryset=ApplicationEvent.objects.filter(internal=False),
+                to_attr="visible_events",
+            ),
+            Prefetch(
+                "documents",
+                queryset=Document.objects.filter(removed_at__isnull=True),
+                to_attr="current_documents",
+            ),
+            Prefetch("info_requests", to_attr="all_info_requests"),
+        )
+        .first()
+    )
+    if application is None:
+        raise Http404
+    return application
+
+
+def application_documents(application: Application) -> list[Document]:
+    return list(application.documents.filter(removed_at__isnull=True))
+
+
+def open_info_request(application: Application) -> InfoRequest | None:
+    return (
+        application.info_requests.filter(answered_at__isnull=True).order_by("-requested_at").first()
+    )
+
+
+def staff_may_see(user: User, application: Application) -> bool:
+    """Case officers and agency admins of the application's agency, platform admins, and the
+    assisted-service agent who acted for the applicant."""
+    return user_has_role(
+        user,
+        StaffRole.Role.CASE_OFFICER,
+        StaffRole.Role.AGENCY_ADMIN,
+        agency_id=application.agency_id,
+    ) or is_assisting_agent(user, application)
+
+
+@dataclass(frozen=True)
+class DocumentAccess:
+    document: Document
+    by_staff: bool  # a member of staff reads a resident's document: log it
+
+
+def document_for_download(*, user: User, reference: str, document_id: int) -> DocumentAccess:
+    """A document of an application, for its owner or authorised staff; 404 for anyone else
+    (and for a document that was removed)."""
+    document = (
+        Document.objects.select_related("application", "application__applicant")
+        .filter(pk=document_id, application__reference=reference, removed_at__isnull=True)
+        .first()
+    )
+    if document is None:
+        raise Http404
+    application = document.application
+    if application.applicant_id == user.pk:
+        return DocumentAccess(document, by_staff=False)
+    if staff_may_see(user, application):
+        return DocumentAccess(document, by_staff=True)
+    raise Http404
+
+
+def resident_next_step(application: Application) -> str:
+    """What the resident is expected to do next, in plain language."""
+    messages = {
+        Status.DRAFT: _("Finish your application and send it."),
+        Status.AWAITING_PAYMENT: _("Pay the fee so that we can start working on your application."),
+        Status.SUBMITTED: _("Nothing for now. We will contact you if we need anything."),
+        Status.INFO_REQUESTED: _("Answer our request for more information."),
+        Status.AWAITING_SECOND_APPROVAL: _(
+            "Nothing for now. A second officer is checking the decision."
+        ),
+        Status.APPROVED: _("Nothing for now. Your application was approved."),
+        Status.REJECTED: _("Nothing. Read the reason for the decision below."),
+        Status.ISSUED: _("Download your permit and keep it safe."),
+        Status.REVOKED: _("Your permit is no longer valid. Read the reason below."),
+        Status.WITHDRAWN: _("Nothing. You withdrew this application."),
+        Status.EXPIRED: _("Nothing. This draft was deleted because it was not sent in time."),
+    }
+    return str(messages.get(application.status, ""))
+
+
+def services_open_for_applications() -> list[Any]:
+    """Published services, in title order (for the assisted-service agent's choice)."""
+    from ecitizen.catalogue.selectors import published_services
+
+    return published_services()
