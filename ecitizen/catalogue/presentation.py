@@ -125,3 +125,24 @@ def start_url(slug: str) -> str:
 def text_lines(value: Any) -> list[str]:
     """Staff-written text in the active language, as its non-empty lines."""
     return [line.strip().lstrip("-•* ").strip() for line in tr(value).splitlines() if line.strip()]
+
+
+def condition_text(condition: dict[str, Any] | None, definition: dict[str, Any]) -> str:
+    """ "“Will there be a basement?” is Yes" — a condition in plain words ("" if none)."""
+    if not condition:
+        return ""
+    target = question_by_id(definition).get(condition.get("question", ""), {})
+    values = [condition["equals"]] if "equals" in condition else list(condition.get("in") or [])
+    option_labels = {o.get("value"): tr(o.get("label")) for o in target.get("options") or []}
+
+    def show(value: Any) -> str:
+        if isinstance(value, bool):
+            return _("Yes") if value else _("No")
+        if target.get("type") == "money" and isinstance(value, int):
+            currency = (definition.get("fee") or {}).get("currency") or "EUR"
+            return format_money(value, currency)
+        return option_labels.get(value) or str(value)
+
+    label = tr(target.get("label")) or condition.get("question", "")
+    shown = _(" or ").join(show(value) for value in values)
+    return _("Only if “%(question)s” is %(value)s") % {"question": label, "value": shown}

@@ -70,7 +70,7 @@ VALIDATION_RULES: dict[str, tuple[str, ...]] = {
     "text": ("min_length", "max_length", "pattern"),
     "long_text": ("min_length", "max_length", "pattern"),
     "number": ("min", "max", "integer"),
-    "money": ("min", "max"),
+    "money": ("min", "max", "integer"),
     "date": ("min_date", "max_date"),
     "multiple_choice": ("min_choices", "max_choices"),
 }

@@ -40,3 +40,9 @@ def fee_summary(definition: dict[str, Any]) -> str:
 @register.filter
 def sla(definition: dict[str, Any]) -> str:
     return presentation.sla_text((definition or {}).get("sla_working_days"))
+
+
+@register.filter
+def file_types(types: list[str] | None) -> str:
+    """MIME types as people know them: "PDF, JPEG"."""
+    return ", ".join(presentation.FILE_TYPE_NAMES.get(t, t) for t in types or [])

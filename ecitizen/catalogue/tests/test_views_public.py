@@ -93,3 +93,21 @@ def test_fixed_fee_is_formatted_for_the_language(client, catalogue):
 def test_unpublished_and_unknown_services_are_404(client, catalogue):
     assert client.get("/services/secret-draft/").status_code == 404
     assert client.get("/services/no-such-service/").status_code == 404
+
+
+def test_list_pages_run_a_constant_number_of_queries(client, catalogue, agency):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def count(url):
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code == 200
+        return len(queries)
+
+    urls = ["/services/", "/services/?q=permit", "/services/topic/building/"]
+    before = [count(url) for url in urls]
+    topic = catalogue[0].topics.get()
+    for n in range(4):
+        make_service(agency, slug=f"more-{n}", code="MO", topics=[topic], title=f"Permit {n}")
+    assert [count(url) for url in urls] == before
+    assert before[0] <= 4
