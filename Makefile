@@ -71,8 +71,9 @@ messages: venv
 	$(MANAGE) makemessages -l fr -l es --ignore=.venv --ignore=node_modules --ignore=bench --ignore=tests --no-obsolete
 	$(MANAGE) compilemessages --ignore=.venv --ignore=node_modules
 
+# Benchmarks print figures, never assert them. BENCH_ARGS e.g. "--citizens 100000 --postgres".
 bench: assets
-	$(PY) bench/run.py
+	$(PY) bench/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) node_modules assets/vendor staticfiles test-artifacts
