@@ -1,0 +1,37 @@
+"""Reads for the API and the token page, always scoped to the requesting person."""
+
+from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
+
+from ecitizen.accounts.models import Profile, User
+from ecitizen.accounts.selectors import profile_for
+from ecitizen.api import tokens
+from ecitizen.api.models import ApiToken
+
+
+def api_tokens_for(user: User) -> QuerySet[ApiToken]:
+    """The person's own tokens, newest first (never anybody else's)."""
+    return ApiToken.objects.filter(user_id=user.pk).order_by("-created_at", "-pk")
+
+
+def api_token_for(user: User, token_id: int) -> ApiToken:
+    """One of the person's own tokens; any other id (someone else's included) is a 404."""
+    return get_object_or_404(api_tokens_for(user), pk=token_id)
+
+
+def api_token_from_plaintext(plaintext: str) -> ApiToken | None:
+    """The token this secret belongs to (with its user), whatever its status, or ``None``.
+    The hash is compared in constant time."""
+    prefix = tokens.parse_prefix(plaintext)
+    if prefix is None:
+        return None
+    token = ApiToken.objects.select_related("user").filter(prefix=prefix).first()
+    if token is None or not tokens.matches(plaintext, token.secret_hash):
+        return None
+    return token
+
+
+def me_profile(user: User) -> Profile:
+    """The person's profile with its district, in one query."""
+    profile = Profile.objects.select_related("area").filter(user_id=user.pk).first()
+    return profile if profile is not None else profile_for(user)
