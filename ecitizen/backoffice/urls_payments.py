@@ -1,3 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from ecitizen.backoffice import payment_views
+
+urlpatterns = [
+    path("", payment_views.report, name="payments_report"),
+    path("reconciliation/", payment_views.reconciliation, name="payments_reconciliation"),
+    path("<str:reference>/refund/", payment_views.refund, name="payment_refund"),
+]

@@ -128,3 +128,26 @@ class OutgoingWebhook(models.Model):
 
     def __str__(self) -> str:
         return self.event_id
+
+
+class SandboxTransaction(models.Model):
+    """The sandbox provider's own record of a payment (what a real provider keeps on its side)."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        DECLINED = "declined", _("Declined")
+        ABANDONED = "abandoned", _("Abandoned")
+
+    provider_reference = models.CharField(max_length=40, unique=True)
+    payment_reference = models.CharField(max_length=24, unique=True)
+    amount = models.PositiveBigIntegerField()
+    currency = models.CharField(max_length=3)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.OPEN)
+    method = models.CharField(max_length=20, blank=True)
+    decline_reason = models.CharField(max_length=200, blank=True)
+    refunded = models.PositiveBigIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.provider_reference
