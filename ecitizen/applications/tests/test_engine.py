@@ -2,7 +2,6 @@
 tampered input. Pure functions and forms: no database."""
 
 import copy
-import datetime
 from typing import Any
 
 import pytest
