@@ -87,6 +87,19 @@ class ServiceSearchForm(UswdsFormMixin, forms.Form):
 # --- helpers ---------------------------------------------------------------------------------
 
 
+class BuilderForm(forms.Form):
+    """A form whose fields depend on the data (languages, question type, earlier questions):
+    ``add_fields`` runs right after the declared fields exist, so ``UswdsFormMixin`` (listed
+    before this class) styles the added fields too."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.add_fields()
+
+    def add_fields(self) -> None:
+        pass
+
+
 class TranslatedFieldsMixin:
     """Adds one field per language for each entry of ``translated``:
     ``{"title": (label, required_in_english, textarea)}`` gives ``title_en``, ``title_fr``,
@@ -152,8 +165,11 @@ def apply_service_errors(form: forms.Form, error: Any) -> None:
 # --- services --------------------------------------------------------------------------------
 
 
-class ServiceCreateForm(TranslatedFieldsMixin, UswdsFormMixin, forms.Form):
+class ServiceCreateForm(TranslatedFieldsMixin, UswdsFormMixin, BuilderForm):
     translated = {"title": (gettext_lazy("Title"), True, False)}
+
+    def add_fields(self) -> None:
+        self.add_translated_fields()
 
     agency = forms.ModelChoiceField(queryset=Agency.objects.none(), label=gettext_lazy("Agency"))
     slug = forms.CharField(
@@ -180,7 +196,6 @@ class ServiceCreateForm(TranslatedFieldsMixin, UswdsFormMixin, forms.Form):
 
     def __init__(self, *args: Any, agencies: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.add_translated_fields()
         self.fields["agency"].queryset = agencies  # type: ignore[attr-defined]
         self.fields["topics"].label_from_instance = str  # type: ignore[attr-defined]
         if agencies.count() == 1:
@@ -216,7 +231,7 @@ class ServiceSettingsForm(UswdsFormMixin, forms.Form):
 # --- the draft's content and settings ------------------------------------------------------
 
 
-class ContentForm(TranslatedFieldsMixin, UswdsFormMixin, forms.Form):
+class ContentForm(TranslatedFieldsMixin, UswdsFormMixin, BuilderForm):
     translated = {
         "title": (gettext_lazy("Title"), True, False),
         "summary": (gettext_lazy("Summary"), True, True),
@@ -224,8 +239,7 @@ class ContentForm(TranslatedFieldsMixin, UswdsFormMixin, forms.Form):
         "what_you_need": (gettext_lazy("What you need (one item a line)"), True, True),
     }
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def add_fields(self) -> None:
         self.add_translated_fields()
 
     @staticmethod
@@ -239,7 +253,7 @@ class ContentForm(TranslatedFieldsMixin, UswdsFormMixin, forms.Form):
         return {key: self.translated_value(key) for key in self.translated}
 
 
-class SettingsForm(TranslatedFieldsMixin, UswdsFormMixin, forms.Form):
+class SettingsForm(TranslatedFieldsMixin, UswdsFormMixin, BuilderForm):
     translated = {
         "fee_description": (
             gettext_lazy("How the fee is worked out, in plain words"),
@@ -331,6 +345,8 @@ class SettingsForm(TranslatedFieldsMixin, UswdsFormMixin, forms.Form):
     def __init__(self, *args: Any, definition: dict[str, Any], **kwargs: Any) -> None:
         self.definition = definition
         super().__init__(*args, **kwargs)
+
+    def add_fields(self) -> None:
         self.add_translated_fields()
 
     @staticmethod
@@ -555,7 +571,7 @@ def condition_initial(
 # --- pages -----------------------------------------------------------------------------------
 
 
-class PageForm(ConditionFieldsMixin, TranslatedFieldsMixin, UswdsFormMixin, forms.Form):
+class PageForm(ConditionFieldsMixin, TranslatedFieldsMixin, UswdsFormMixin, BuilderForm):
     translated = {"title": (gettext_lazy("Page title"), True, False)}
 
     id = forms.CharField(
@@ -575,10 +591,12 @@ class PageForm(ConditionFieldsMixin, TranslatedFieldsMixin, UswdsFormMixin, form
     ) -> None:
         self.definition, self.page_id = definition, page_id
         super().__init__(*args, **kwargs)
+
+    def add_fields(self) -> None:
         self.add_translated_fields()
         earlier = []
-        for page in definition.get("form", {}).get("pages", []):
-            if page.get("id") == page_id:
+        for page in self.definition.get("form", {}).get("pages", []):
+            if page.get("id") == self.page_id:
                 break
             earlier.extend(page.get("questions", []))
         self.add_condition_fields(earlier)
@@ -619,7 +637,7 @@ class QuestionTypeForm(UswdsFormMixin, forms.Form):
     )
 
 
-class QuestionForm(ConditionFieldsMixin, TranslatedFieldsMixin, UswdsFormMixin, forms.Form):
+class QuestionForm(ConditionFieldsMixin, TranslatedFieldsMixin, UswdsFormMixin, BuilderForm):
     """One question of a given type. Only the fields that type uses are present."""
 
     translated = {
@@ -648,10 +666,13 @@ class QuestionForm(ConditionFieldsMixin, TranslatedFieldsMixin, UswdsFormMixin, 
     ) -> None:
         self.qtype, self.definition, self.question_id = qtype, definition, question_id
         self.currency = (definition.get("fee") or {}).get("currency") or "EUR"
+        self.page_id = page_id
         super().__init__(*args, **kwargs)
+
+    def add_fields(self) -> None:
         self.add_translated_fields()
         self._add_type_fields()
-        self.add_condition_fields(self._earlier_questions(page_id))
+        self.add_condition_fields(self._earlier_questions(self.page_id))
 
     def _earlier_questions(self, page_id: str) -> list[dict[str, Any]]:
         """Questions asked before this one (a new one goes at the end of its page)."""
