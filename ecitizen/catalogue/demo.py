@@ -88,7 +88,7 @@ TOPICS = [
 EMAIL_LABEL = t("Email address", "Adresse e-mail", "Correo electrónico")
 PHONE_LABEL = t("Phone number", "Numéro de téléphone", "Número de teléfono")
 
-BUILDING_PERMIT = {
+BUILDING_PERMIT: dict[str, Any] = {
     "slug": "building-permit",
     "code": "BP",
     "agency": "planning",
@@ -287,7 +287,7 @@ BUILDING_PERMIT = {
     },
 }
 
-BUSINESS_LICENCE = {
+BUSINESS_LICENCE: dict[str, Any] = {
     "slug": "business-licence",
     "code": "BL",
     "agency": "licensing",
@@ -428,7 +428,7 @@ BUSINESS_LICENCE = {
     },
 }
 
-STREET_TRADING = {
+STREET_TRADING: dict[str, Any] = {
     "slug": "street-trading-permit",
     "code": "ST",
     "agency": "licensing",
@@ -557,7 +557,7 @@ STREET_TRADING = {
     },
 }
 
-EVENT_PERMIT = {
+EVENT_PERMIT: dict[str, Any] = {
     "slug": "event-permit",
     "code": "EV",
     "agency": "planning",
@@ -690,7 +690,7 @@ EVENT_PERMIT = {
     },
 }
 
-PARKING_PERMIT = {
+PARKING_PERMIT: dict[str, Any] = {
     "slug": "residential-parking-permit",
     "code": "RP",
     "agency": "planning",
@@ -795,7 +795,7 @@ PARKING_PERMIT = {
     },
 }
 
-BIRTH_CERTIFICATE = {
+BIRTH_CERTIFICATE: dict[str, Any] = {
     "slug": "birth-certificate-copy",
     "code": "BC",
     "agency": "civil-registry",
@@ -942,7 +942,7 @@ BIRTH_CERTIFICATE = {
     },
 }
 
-DOG_LICENCE = {
+DOG_LICENCE: dict[str, Any] = {
     "slug": "dog-licence",
     "code": "DL",
     "agency": "licensing",
@@ -1038,7 +1038,7 @@ DOG_LICENCE = {
     },
 }
 
-CHANGE_OF_ADDRESS = {
+CHANGE_OF_ADDRESS: dict[str, Any] = {
     "slug": "change-of-address",
     "code": "CA",
     "agency": "civil-registry",

@@ -385,7 +385,7 @@ class SettingsForm(TranslatedFieldsMixin, UswdsFormMixin, BuilderForm):
         return currency
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or self.cleaned_data
         kind = data.get("fee_kind")
         if kind == "fixed" and data.get("fee_amount") is None:
             self.add_error("fee_amount", _("Enter the amount of the fee."))
@@ -621,7 +621,7 @@ class PageForm(ConditionFieldsMixin, TranslatedFieldsMixin, UswdsFormMixin, Buil
         return page_id
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or self.cleaned_data
         data["condition"] = self.clean_condition(data)
         return data
 
@@ -870,7 +870,7 @@ class QuestionForm(ConditionFieldsMixin, TranslatedFieldsMixin, UswdsFormMixin, 
         return options
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or self.cleaned_data
         for low, high in (
             ("min", "max"),
             ("min_length", "max_length"),

@@ -298,10 +298,10 @@ def _validate_rules(question: dict[str, Any], qid: str, qtype: str, errors: list
             )
 
     def pair(low: str, high: str, valid: Any, message: str) -> None:
-        values = [rules.get(low), rules.get(high)]
-        if any(value is not None and not valid(value) for value in values):
+        low_value, high_value = rules.get(low), rules.get(high)
+        if any(value is not None and not valid(value) for value in (low_value, high_value)):
             errors.append(message % {"id": qid})
-        elif None not in values and values[0] > values[1]:
+        elif low_value is not None and high_value is not None and low_value > high_value:
             errors.append(
                 _("Question “%(id)s”: the minimum cannot be more than the maximum.") % {"id": qid}
             )
@@ -321,13 +321,17 @@ def _validate_rules(question: dict[str, Any], qid: str, qtype: str, errors: list
             re.compile(str(pattern))
         except re.error:
             errors.append(_("Question “%(id)s” has an invalid pattern.") % {"id": qid})
-    dates = [rules.get("min_date"), rules.get("max_date")]
-    if any(value is not None and _parse_date_rule(value) is None for value in dates):
+    earliest, latest = rules.get("min_date"), rules.get("max_date")
+    if any(value is not None and _parse_date_rule(value) is None for value in (earliest, latest)):
         errors.append(
             _("Question “%(id)s”: date limits must be “today” or a date like 2026-01-31.")
             % {"id": qid}
         )
-    elif None not in dates and "today" not in dates and dates[0] > dates[1]:
+    elif (
+        isinstance(first := _parse_date_rule(earliest), datetime.date)
+        and isinstance(last := _parse_date_rule(latest), datetime.date)
+        and first > last
+    ):
         errors.append(
             _("Question “%(id)s”: the earliest date cannot be after the latest.") % {"id": qid}
         )

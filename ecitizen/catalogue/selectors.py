@@ -121,14 +121,18 @@ def administered_agencies(user: Any) -> QuerySet[Agency]:
     roles = staff_roles(user)
     if any(role.role == StaffRole.Role.PLATFORM_ADMIN for role in roles):
         return Agency.objects.all()
-    ids = [role.agency_id for role in roles if role.role == StaffRole.Role.AGENCY_ADMIN]
+    ids = [
+        role.agency_id
+        for role in roles
+        if role.role == StaffRole.Role.AGENCY_ADMIN and role.agency_id is not None
+    ]
     return Agency.objects.filter(pk__in=ids)
 
 
 def services_for_admin(user: Any) -> list[Service]:
     """The services ``user`` administers, each with ``draft`` (or None) set. Two queries."""
     agency_ids = list(administered_agencies(user).values_list("pk", flat=True))
-    services = list(
+    services: list[Service] = list(
         Service.objects.filter(agency_id__in=agency_ids)
         .select_related("agency", "published_version")
         .prefetch_related(
