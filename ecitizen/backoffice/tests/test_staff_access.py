@@ -78,7 +78,7 @@ def test_platform_admin_pages_are_404_for_a_case_officer(client, officer, path):
     assert client.get("/staff/").status_code == 200
 
 
-@pytest.mark.parametrize("path", ["/staff/", "/staff/residents/", "/staff/reference-data/"])
+@pytest.mark.parametrize("path", all_staff_paths())
 def test_staff_without_a_second_factor_are_sent_to_set_one_up(client, make_staff, path):
     admin = make_staff(StaffRole.Role.PLATFORM_ADMIN, mfa=False)
     client.force_login(admin)
