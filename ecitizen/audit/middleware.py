@@ -2,11 +2,23 @@ import re
 import uuid
 from collections.abc import Callable
 
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.http import HttpRequest, HttpResponse
 
 from ecitizen.audit import context
 
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    """The client's address as sign-in rate limits see it (``ALLAUTH_TRUSTED_PROXY_COUNT``
+    proxies in front), else the peer address."""
+    from allauth.account.adapter import get_adapter
+
+    try:
+        return context.normalize_ip(get_adapter(request).get_client_ip(request))
+    except (PermissionDenied, ImproperlyConfigured):  # no address; fewer hops than proxies
+        return context.normalize_ip(request.META.get("REMOTE_ADDR"))
 
 
 class RequestContextMiddleware:
@@ -21,9 +33,7 @@ class RequestContextMiddleware:
         request_id = incoming if _SAFE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
         request.request_id = request_id  # type: ignore[attr-defined]
         token = context.set_current(
-            context.RequestContext(
-                request_id=request_id, ip=context.normalize_ip(request.META.get("REMOTE_ADDR"))
-            )
+            context.RequestContext(request_id=request_id, ip=client_ip(request))
         )
         try:
             response = self.get_response(request)

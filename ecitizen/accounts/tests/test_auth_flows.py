@@ -7,6 +7,7 @@ import re
 import pytest
 from allauth.account.models import EmailAddress
 from django.core import mail
+from django.test import override_settings
 
 from ecitizen.accounts.models import User
 from ecitizen.accounts.tests.factories import PASSWORD, UserFactory
@@ -148,3 +149,19 @@ def test_repeated_failed_sign_ins_for_one_account_are_throttled_and_logged(clien
     # Another account from the same address is not locked out by this one.
     other = UserFactory()
     assert password_login(client, other.email).status_code == 302
+
+
+@override_settings(ALLAUTH_TRUSTED_PROXY_COUNT=1)
+def test_behind_the_load_balancer_residents_do_not_share_one_address_limit(client):
+    def fail_from(address: str) -> int:
+        user = UserFactory()
+        response = client.post(
+            "/accounts/login/",
+            {"login": user.email, "password": "not the right passphrase"},
+            headers={"X-Forwarded-For": address},
+            REMOTE_ADDR="10.0.0.2",  # the load balancer
+        )
+        return response.status_code
+
+    assert [fail_from(f"198.51.100.{n}") for n in range(12)] == [200] * 12
+    assert [fail_from("203.0.113.9") for _ in range(11)] == [200] * 10 + [429]

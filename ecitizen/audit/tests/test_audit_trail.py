@@ -5,6 +5,7 @@ import datetime
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.test import override_settings
 from django.utils import timezone
 
 from ecitizen.accounts.models import StaffRole
@@ -154,6 +155,27 @@ class TestRequestContext:
         response = client.post("/language/", {"language": "fr"}, REMOTE_ADDR="unix:/run/sock")
         assert response.status_code == 302
         assert last_entry().ip is None
+
+    @override_settings(ALLAUTH_TRUSTED_PROXY_COUNT=1)
+    def test_behind_a_proxy_the_address_is_the_last_forwarded_hop(self, client, resident):
+        client.force_login(resident)
+        client.post(
+            "/language/",
+            {"language": "fr"},
+            headers={"X-Forwarded-For": "192.0.2.66, 198.51.100.23"},  # first hop is spoofable
+            REMOTE_ADDR="10.0.0.2",
+        )
+        assert last_entry().ip == "198.51.100.23"
+
+    def test_forwarded_addresses_are_ignored_without_a_trusted_proxy(self, client, resident):
+        client.force_login(resident)
+        client.post(
+            "/language/",
+            {"language": "fr"},
+            headers={"X-Forwarded-For": "198.51.100.23"},
+            REMOTE_ADDR="203.0.113.7",
+        )
+        assert last_entry().ip == "203.0.113.7"
 
     def test_outside_a_request_there_is_no_request_id_or_address(self, resident):
         entry = audit_record(actor=resident, action="tests.thing.done")

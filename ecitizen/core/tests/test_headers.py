@@ -165,6 +165,7 @@ def test_production_uses_host_prefixed_secure_cookies_and_hsts(production_env):
         "CSRF_COOKIE_PATH",
         "SESSION_COOKIE_DOMAIN",
         "CSRF_COOKIE_DOMAIN",
+        "ALLAUTH_TRUSTED_PROXY_COUNT",
     ]
     code = (
         "import json; from django.conf import settings; "  # settings only: no app loading
@@ -182,6 +183,9 @@ def test_production_uses_host_prefixed_secure_cookies_and_hsts(production_env):
     assert prod["LANGUAGE_COOKIE_SECURE"]
     assert prod["SECURE_HSTS_SECONDS"] >= 31536000 and prod["SECURE_HSTS_INCLUDE_SUBDOMAINS"]
     assert prod["SECURE_SSL_REDIRECT"] and prod["DEBUG"] is False
+    # Behind the load balancer that sets X-Forwarded-Proto, client addresses come from
+    # X-Forwarded-For, or everyone would share one sign-in rate limit.
+    assert prod["ALLAUTH_TRUSTED_PROXY_COUNT"] >= 1
 
 
 def test_production_refuses_to_start_without_its_secrets(production_env):
