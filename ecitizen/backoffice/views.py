@@ -1,6 +1,7 @@
 """Staff-only pages. Every view declares the roles it serves; the rest get 404."""
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -67,9 +68,13 @@ def _edit(request: HttpRequest, form_class, instance, save, template_title: str)
     if request.method == "POST" and form.is_valid():
         fields = {name: form.cleaned_data[name] for name in form.Meta.fields}
         key = form_class.Meta.model._meta.model_name
-        save(actor=request.user, **{key: instance}, **fields)
-        messages.success(request, _("Saved."))
-        return redirect("backoffice:reference_data")
+        try:
+            save(actor=request.user, **{key: instance}, **fields)
+        except ValidationError as error:  # a rule the service checks beyond the form
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("backoffice:reference_data")
     return render(
         request, "backoffice/edit.html", {"form": form, "title": template_title, "object": instance}
     )

@@ -29,6 +29,8 @@ def area_save(*, actor: Any, area: Area | None = None, **fields: Any) -> Area:
         raise ValidationError(
             {"parent": _("Only a district can belong to a region, and only to a region.")}
         )
+    if area.pk and area.kind != Area.Kind.REGION and area.children.exists():
+        raise ValidationError({"kind": _("This area has districts in it: it must stay a region.")})
     area.save()
     audit_record(
         actor=actor,

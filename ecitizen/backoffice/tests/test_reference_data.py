@@ -78,6 +78,18 @@ def test_the_service_enforces_the_area_hierarchy_too(platform_admin, region):
     assert not Area.objects.filter(code__in=["r2", "d2"]).exists()
 
 
+def test_a_region_with_districts_cannot_become_a_district(admin_client, region):
+    AreaFactory(parent=region)
+    data = area_form(code=region.code, name=region.name, kind="district")
+    response = admin_client.post(f"/staff/areas/{region.pk}/", data)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "This area has districts in it: it must stay a region." in html
+    assert 'href="#id_kind"' in html
+    region.refresh_from_db()
+    assert region.kind == Area.Kind.REGION
+
+
 def test_create_and_edit_an_agency(admin_client, platform_admin):
     served = [AreaFactory(), AreaFactory()]
     data = {
