@@ -126,3 +126,17 @@ def test_the_access_log_page_runs_a_constant_number_of_queries(
 def test_the_access_log_needs_sign_in(client):
     response = client.get("/me/who-accessed-my-data/")
     assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+
+
+def test_staff_find_a_resident_by_exact_email_or_national_id(
+    client, officer, resident_with_details
+):
+    client.force_login(officer)
+    link = f'href="/staff/residents/{resident_with_details.profile.pk}/"'
+    for query in (resident_with_details.email.upper(), "xk-123 456"):
+        html = client.get("/staff/residents/", {"q": query}).content.decode()
+        assert link in html, query
+        assert "Amara Okafor" not in html  # results show no personal data
+    for query in ("XK12345", resident_with_details.email[:-1]):
+        assert link not in client.get("/staff/residents/", {"q": query}).content.decode()
+    assert not PersonalDataAccess.objects.exists()  # searching is not reading the record
