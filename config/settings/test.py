@@ -1,18 +1,23 @@
 """Settings for the test suite. DATABASE_URL selects SQLite (default) or PostgreSQL."""
 
 import os
+import tempfile
+from pathlib import Path
 
 from .base import *
 
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed only
+# A test database file per process (real threads and a live server can share it; parallel
+# runs never collide). Django deletes it when the run ends.
 if "DATABASE_URL" not in os.environ:
-    DATABASES["default"]["NAME"] = str(BASE_DIR / "var" / "test.sqlite3")
-    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "var" / "test-db.sqlite3")}
+    _db_file = Path(tempfile.gettempdir()) / f"ecitizen-test-{os.getpid()}.sqlite3"
+    DATABASES["default"]["NAME"] = str(_db_file)
+    DATABASES["default"]["TEST"] = {"NAME": str(_db_file)}
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-MEDIA_ROOT = BASE_DIR / "var" / "test-media"
+MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="ecitizen-test-media-"))
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = True
 ALLOWED_HOSTS = ["*"]
 # Look static files up on request instead of scanning every asset each time a test client

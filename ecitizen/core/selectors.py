@@ -1,6 +1,8 @@
 import datetime
 
 from django.db import connection
+from django.db.models import Case, F, Min, When
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
 
@@ -18,10 +20,17 @@ def health_report() -> dict[str, object]:
         return report
 
     from django_tasks_db.models import DBTaskResult
+    from django_tasks_db.models import get_date_max
 
     now = timezone.now()
     ready = DBTaskResult.objects.ready()
-    oldest = ready.order_by("run_after").values_list("run_after", flat=True).first()
+    # A task is due from when it was enqueued, or from its run_after if it was deferred
+    # (django_tasks_db stores the maximum date as run_after for "run as soon as possible").
+    due_since = Case(
+        When(run_after=get_date_max(), then=F("enqueued_at")),
+        default=Greatest(F("enqueued_at"), F("run_after")),
+    )
+    oldest = ready.aggregate(oldest=Min(due_since))["oldest"]
     lag = (now - oldest).total_seconds() if oldest else 0.0
     failed = DBTaskResult.objects.failed().filter(
         finished_at__gte=now - datetime.timedelta(hours=1)

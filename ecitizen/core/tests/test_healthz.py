@@ -80,14 +80,6 @@ def test_a_task_due_long_ago_and_still_ready_is_degraded(client):
     assert body["tasks"]["oldest_ready_seconds"] >= 600
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "health_report measures lag from run_after, but django_tasks_db stores 9999-01-01 as "
-        "run_after for tasks enqueued without one (nearly all), so a stuck queue of ordinary "
-        "tasks reads as lag 0. It should use enqueued_at for those rows."
-    ),
-)
 def test_an_ordinary_task_waiting_for_ten_minutes_is_degraded(client):
     stale = _task(age=datetime.timedelta(minutes=10))
     assert stale.run_after == get_date_max()  # what enqueue() stores for "now"
