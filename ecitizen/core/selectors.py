@@ -19,8 +19,7 @@ def health_report() -> dict[str, object]:
         report["database"] = {"status": "error", "error": exc.__class__.__name__}
         return report
 
-    from django_tasks_db.models import DBTaskResult
-    from django_tasks_db.models import get_date_max
+    from django_tasks_db.models import DBTaskResult, get_date_max
 
     now = timezone.now()
     ready = DBTaskResult.objects.ready()
