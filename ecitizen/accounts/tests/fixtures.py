@@ -12,6 +12,7 @@ from django.test import Client
 from ecitizen.accounts.models import StaffRole, User
 from ecitizen.accounts.services import staff_role_grant
 from ecitizen.accounts.tests.factories import PASSWORD, AgencyFactory, UserFactory
+from ecitizen.core.models import Agency
 
 __all__ = ["clear_cache", "make_staff", "officer", "platform_admin", "resident"]
 
@@ -33,11 +34,18 @@ def resident(db: None) -> User:
 
 @pytest.fixture
 def make_staff(db: None) -> Callable[..., User]:
-    def make(role: str = StaffRole.Role.CASE_OFFICER, *, mfa: bool = True, **agency: Any) -> User:
+    def make(
+        role: str = StaffRole.Role.CASE_OFFICER,
+        *,
+        mfa: bool = True,
+        agency: Agency | None = None,
+    ) -> User:
+        """A member of staff holding ``role`` (in a new agency for agency roles), with an
+        authenticator app enrolled unless ``mfa=False``."""
         user = UserFactory()
-        if role in StaffRole.AGENCY_ROLES:
-            agency.setdefault("agency", AgencyFactory())
-        staff_role_grant(actor=None, user=user, role=role, agency=agency.get("agency"))
+        if role in StaffRole.AGENCY_ROLES and agency is None:
+            agency = AgencyFactory()
+        staff_role_grant(actor=None, user=user, role=role, agency=agency)
         if mfa:
             TOTP.activate(user, TOTP_SECRET)
         return user
