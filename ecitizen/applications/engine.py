@@ -714,6 +714,31 @@ def _question_fields(
     raise ValueError(f"Unknown question type {qtype!r}")
 
 
+def condition_hint(condition: dict[str, Any], questions: dict[str, dict[str, Any]]) -> str:
+    """“Only if you answered “Yes” to “Is there a garage?”.” for a question whose condition
+    depends on an answer on the same page."""
+    target = questions.get(condition.get("question", ""), {})
+    values = [condition["equals"]] if "equals" in condition else list(condition.get("in", []))
+    shown = [
+        " ".join(display_value(target, [v] if target.get("type") == "multiple_choice" else v))
+        for v in values
+    ]
+    quoted = [f"“{value}”" for value in shown]
+    answers = (
+        quoted[0]
+        if len(quoted) == 1
+        else _("%(first)s or %(last)s")
+        % {
+            "first": ", ".join(quoted[:-1]),
+            "last": quoted[-1],
+        }
+    )
+    return _("Only if you answered %(answers)s to “%(question)s”.") % {
+        "answers": answers,
+        "question": _label(target) if target else "",
+    }
+
+
 def _initial(question: dict[str, Any], value: Any) -> dict[str, Any]:
     qid, qtype = question["id"], question["type"]
     if value is None or qtype == "file":
@@ -956,6 +981,10 @@ def build_page_form(
         question_fields = _question_fields(
             question, districts=districts or [], existing_documents=existing, currency=currency
         )
+        if qid in dynamic:  # shown without JavaScript: say when it needs an answer
+            first = next(iter(question_fields.values()))
+            hint = condition_hint(condition, question_map(definition))
+            first.help_text = " ".join(part for part in (escape(hint), first.help_text) if part)
         fields.update(question_fields)
         groups.append(QuestionGroup(question, list(question_fields), _label(question), existing))
         initial.update(_initial(question, merged.get(qid)))

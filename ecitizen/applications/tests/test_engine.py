@@ -478,3 +478,13 @@ def test_display_values() -> None:
         "plan.pdf"
     ]
     assert engine.display_value(questions["parcel"], None) == []
+
+
+def test_a_question_depending_on_the_same_page_says_when_to_answer_it() -> None:
+    form = form_for("garage")
+    assert form.fields["garage_area"].help_text.startswith(
+        "Only if you answered “Yes” to “Is there a garage?”."
+    )
+    questions = engine.question_map(DEFINITION)
+    hint = engine.condition_hint({"question": "use", "in": ["shop", "office"]}, questions)
+    assert hint == "Only if you answered “Shop” or “Office” to “Use”."
