@@ -20,6 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from ecitizen.accounts.models import User
+from ecitizen.accounts.selectors import profile_for
 from ecitizen.applications import engine
 from ecitizen.applications.models import Application, InfoRequest
 from ecitizen.applications.selectors import applicant_prefill
@@ -31,6 +32,7 @@ from ecitizen.applications.services import (
 )
 from ecitizen.applications.uploads import validate_upload
 from ecitizen.catalogue.models import Service
+from ecitizen.core.i18n import tr
 
 log = logging.getLogger("ecitizen.applications")
 Status = Application.Status
@@ -82,9 +84,12 @@ class Plan:
     service: str
     status: str
     assisted: bool = False
-    reason: str = ""
-    info: str = ""
-    overrides: dict[str, Any] = field(default_factory=dict)
+    reason: dict[str, str] = field(default_factory=dict)  # staff write in the resident's language
+    info: dict[str, str] = field(default_factory=dict)
+
+
+def t(en: str, fr: str, es: str) -> dict[str, str]:
+    return {"en": en, "fr": fr, "es": es}
 
 
 PLANS = [
@@ -95,15 +100,41 @@ PLANS = [
         RESIDENT,
         "street-trading-permit",
         Status.INFO_REQUESTED,
-        info="Please send a photo of your stall, showing its width.",
+        info=t(
+            "Please send a photo of your stall, showing its width.",
+            "Merci d'envoyer une photo de votre étal montrant sa largeur.",
+            "Envíe una foto de su puesto en la que se vea su anchura.",
+        ),
     ),
-    Plan(RESIDENT, "residential-parking-permit", Status.APPROVED, reason="You live in the zone."),
-    Plan(RESIDENT, "event-permit", Status.ISSUED, reason="The event plan is safe."),
+    Plan(
+        RESIDENT,
+        "residential-parking-permit",
+        Status.APPROVED,
+        reason=t(
+            "You live in the permit zone.",
+            "Vous habitez dans la zone du permis.",
+            "Usted vive en la zona del permiso.",
+        ),
+    ),
+    Plan(
+        RESIDENT,
+        "event-permit",
+        Status.ISSUED,
+        reason=t(
+            "The event plan is safe.",
+            "Le plan de l'événement est sûr.",
+            "El plan del evento es seguro.",
+        ),
+    ),
     Plan(
         RESIDENT,
         "birth-certificate-copy",
         Status.REJECTED,
-        reason="We could not find a birth record matching these details.",
+        reason=t(
+            "We could not find a birth record matching these details.",
+            "Nous n'avons trouvé aucun acte de naissance correspondant à ces informations.",
+            "No encontramos ninguna partida de nacimiento que coincida con estos datos.",
+        ),
     ),
     Plan(RESIDENT2, "change-of-address", Status.SUBMITTED, assisted=True),
     Plan(RESIDENT2, "building-permit", Status.SUBMITTED),
@@ -112,7 +143,11 @@ PLANS = [
         RESIDENT2,
         "dog-licence",
         Status.REVOKED,
-        reason="The dog licence was issued for a dog that is not registered to you.",
+        reason=t(
+            "The licence was issued for a dog that is not registered to you.",
+            "La licence a été délivrée pour un chien qui n'est pas enregistré à votre nom.",
+            "La licencia se expidió para un perro que no está registrado a su nombre.",
+        ),
     ),
     Plan(RESIDENT2, "event-permit", Status.WITHDRAWN),
 ]
@@ -222,21 +257,28 @@ def _pay(application: Application) -> None:
 def _decide(application: Application, plan: Plan, officer: User | None) -> None:
     from ecitizen.applications.permits import permit_issue, permit_revoke
 
+    language = profile_for(application.applicant).preferred_language
+    info, reason = tr(plan.info, language), tr(plan.reason, language)
+
     if plan.status == Status.INFO_REQUESTED:
-        InfoRequest.objects.create(application=application, message=plan.info, requested_by=officer)
+        InfoRequest.objects.create(application=application, message=info, requested_by=officer)
         application_transition(
             actor=officer,
             application=application,
             to_status=Status.INFO_REQUESTED,
             event="info_requested",
-            message=plan.info,
+            message=info,
         )
         return
     if plan.status == Status.WITHDRAWN:
         from ecitizen.applications.services import application_withdraw
 
         application_withdraw(
-            actor=application.applicant, application=application, reason="Plans changed."
+            actor=application.applicant,
+            application=application,
+            reason=tr(
+                t("Plans changed.", "Mes projets ont changé.", "Cambié de planes."), language
+            ),
         )
         return
     if plan.status == Status.REJECTED:
@@ -245,8 +287,8 @@ def _decide(application: Application, plan: Plan, officer: User | None) -> None:
             application=application,
             to_status=Status.REJECTED,
             event="rejected",
-            message=plan.reason,
-            reason=plan.reason,
+            message=reason,
+            reason=reason,
         )
         return
     application_transition(
@@ -254,13 +296,13 @@ def _decide(application: Application, plan: Plan, officer: User | None) -> None:
         application=application,
         to_status=Status.APPROVED,
         event="approved",
-        message=plan.reason if plan.status == Status.APPROVED else "",
-        reason=plan.reason if plan.status == Status.APPROVED else "",
+        message=reason if plan.status == Status.APPROVED else "",
+        reason=reason if plan.status == Status.APPROVED else "",
     )
     if plan.status in (Status.ISSUED, Status.REVOKED):
         permit = permit_issue(actor=officer, application=application)
         if plan.status == Status.REVOKED:
-            permit_revoke(actor=officer, permit=permit, reason=plan.reason)
+            permit_revoke(actor=officer, permit=permit, reason=reason)
 
 
 @transaction.atomic

@@ -35,7 +35,11 @@ def test_demo_applications_in_every_state() -> None:
     assert Application.objects.count() == len(demo.PLANS)
     issued = Application.objects.get(status=Status.ISSUED)
     assert issued.permit.status == "valid"
-    assert Application.objects.get(status=Status.REVOKED).permit.status == "revoked"
+    revoked = Application.objects.get(status=Status.REVOKED)
+    assert revoked.permit.status == "revoked"
+    # Staff texts are written in the resident's language (the second demo resident is French).
+    assert revoked.applicant.email == demo.RESIDENT2
+    assert revoked.permit.revoked_reason.startswith("La licence")
     info = Application.objects.get(status=Status.INFO_REQUESTED)
     assert info.info_requests.get().answered_at is None and info.clock_paused_at is not None
     assisted = Application.objects.get(assisted_by__email=demo.AGENT)
