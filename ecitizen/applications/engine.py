@@ -606,11 +606,11 @@ def _question_fields(
             common["help_text"] = common["help_text"] or escape(_("For example, 2026-03-27."))
             return {qid: IsoDateField(rules=rules, qlabel=label, **common)}
         case "email":
-            widget = forms.EmailInput(attrs={"autocomplete": "email", "spellcheck": "false"})
-            return {qid: EmailAnswerField(widget=widget, max_length=254, **common)}
+            email = forms.EmailInput(attrs={"autocomplete": "email", "spellcheck": "false"})
+            return {qid: EmailAnswerField(widget=email, max_length=254, **common)}
         case "phone":
-            widget = forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"})
-            return {qid: PhoneField(widget=widget, max_length=32, **common)}
+            phone = forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"})
+            return {qid: PhoneField(widget=phone, max_length=32, **common)}
         case "yes_no":
             return {
                 qid: forms.ChoiceField(
@@ -620,6 +620,7 @@ def _question_fields(
                 )
             }
         case "single_choice":
+            widget: forms.Widget
             if len(choices) > 8:
                 widget = forms.Select()
                 choices = [("", _("Choose an option")), *choices]
@@ -724,6 +725,7 @@ def condition_hint(condition: dict[str, Any], questions: dict[str, dict[str, Any
         for v in values
     ]
     quoted = [f"“{value}”" for value in shown]
+    answers: str
     answers = (
         quoted[0]
         if len(quoted) == 1
@@ -788,6 +790,10 @@ class PageForm(UswdsFormMixin, forms.Form):
     dynamic: set[str]  # questions whose condition depends on this page
     hidden: set[str]  # dynamic questions not shown after all, given what was sent
 
+    @property
+    def _errors_dict(self) -> Any:
+        return self._errors  # type: ignore[attr-defined]  # set by full_clean
+
     def full_clean(self) -> None:
         # Whether a question shown on this page must be answered can depend on another answer
         # on the same page, and a file question may already have files: check it in clean().
@@ -812,7 +818,7 @@ class PageForm(UswdsFormMixin, forms.Form):
     def _value(self, group: QuestionGroup) -> Any:
         """The answer a group's fields give, or _INVALID."""
         data = getattr(self, "cleaned_data", {})
-        if any(name in self._errors or name not in data for name in group.names):
+        if any(name in self._errors_dict or name not in data for name in group.names):
             return _INVALID
         question = group.question
         qid = question["id"]
@@ -848,7 +854,7 @@ class PageForm(UswdsFormMixin, forms.Form):
                 self.hidden.add(qid)
                 values.pop(qid, None)
                 for name in group.names:
-                    self._errors.pop(name, None)
+                    self._errors_dict.pop(name, None)
                 continue
             value = values.get(qid, _INVALID)
             if value is _INVALID:
@@ -876,7 +882,7 @@ class PageForm(UswdsFormMixin, forms.Form):
         value = value or {}
         for part, message in ADDRESS_REQUIRED.items():
             name = f"{question['id']}-{part}"
-            if not value.get(part) and name not in self._errors:
+            if not value.get(part) and name not in self._errors_dict:
                 self.add_error(name, str(message) % {"label": label})
 
     def _check_choices(self, question: dict[str, Any], value: list[str], label: str) -> None:
@@ -930,7 +936,12 @@ class PageForm(UswdsFormMixin, forms.Form):
         for group in self.groups:
             qid = group.question["id"]
             is_file = group.question["type"] == "file"
-            if is_file and qid not in self.hidden and qid not in self._errors and data.get(qid):
+            if (
+                is_file
+                and qid not in self.hidden
+                and qid not in self._errors_dict
+                and data.get(qid)
+            ):
                 found[qid] = list(data[qid])
         return found
 
@@ -939,7 +950,7 @@ class PageForm(UswdsFormMixin, forms.Form):
         removed: list[int] = []
         for group in self.groups:
             qid = group.question["id"]
-            if group.question["type"] == "file" and f"{qid}-remove" not in self._errors:
+            if group.question["type"] == "file" and f"{qid}-remove" not in self._errors_dict:
                 removed.extend(int(doc_id) for doc_id in data.get(f"{qid}-remove") or [])
         return removed
 
@@ -981,10 +992,10 @@ def build_page_form(
         question_fields = _question_fields(
             question, districts=districts or [], existing_documents=existing, currency=currency
         )
-        if qid in dynamic:  # shown without JavaScript: say when it needs an answer
+        if condition and qid in dynamic:  # shown without JavaScript: say when to answer it
             first = next(iter(question_fields.values()))
             hint = condition_hint(condition, question_map(definition))
-            first.help_text = " ".join(part for part in (escape(hint), first.help_text) if part)
+            first.help_text = " ".join(p for p in (escape(hint), str(first.help_text)) if p)
         fields.update(question_fields)
         groups.append(QuestionGroup(question, list(question_fields), _label(question), existing))
         initial.update(_initial(question, merged.get(qid)))

@@ -42,8 +42,9 @@ class SubmitForm(UswdsFormMixin, forms.Form):
         except ValueError:
             # Not something our page sent: refuse, and give a fresh key to try again with.
             self.add_error(None, _("Something went wrong. Check your answers and send again."))
-            self.data = self.data.copy()
-            self.data["idempotency_key"] = str(uuid.uuid4())
+            data = self.data.copy()  # type: ignore[attr-defined]
+            data["idempotency_key"] = str(uuid.uuid4())
+            self.data = data
         return cleaned
 
 

@@ -167,7 +167,7 @@ def document_for_download(*, user: User, reference: str, document_id: int) -> Do
 
 def resident_next_step(application: Application) -> str:
     """What the resident is expected to do next, in plain language."""
-    messages = {
+    messages: dict[str, Any] = {
         Status.DRAFT: _("Finish your application and send it."),
         Status.AWAITING_PAYMENT: _("Pay the fee so that we can start working on your application."),
         Status.SUBMITTED: _("Nothing for now. We will contact you if we need anything."),

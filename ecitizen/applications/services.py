@@ -143,9 +143,14 @@ def _store_document(
 
 def _remove_documents(documents: list[Document], now: datetime.datetime) -> None:
     """Mark documents removed and delete their files once the change is committed."""
-    names = [doc.file.name for doc in documents if doc.file]
+    names = [doc.file.name for doc in documents if doc.file and doc.file.name]
     Document.objects.filter(pk__in=[doc.pk for doc in documents]).update(removed_at=now)
-    transaction.on_commit(lambda: [default_storage.delete(name) for name in names])
+
+    def delete_files() -> None:
+        for name in names:
+            default_storage.delete(name)
+
+    transaction.on_commit(delete_files)
 
 
 def _start_clock(application: Application, now: datetime.datetime) -> None:

@@ -185,7 +185,7 @@ def page(request: AuthedRequest, reference: str, page_id: str) -> HttpResponse:
                 messages.error(request, exc.message)
                 return _not_a_draft(request, application)
             if leaving:
-                expires = formats.date_format(application.draft_expires_at, "DATE_FORMAT")
+                expires = formats.date_format(application.draft_expires_at or "", "DATE_FORMAT")
                 messages.success(
                     request,
                     _(
@@ -455,7 +455,7 @@ def withdraw(request: AuthedRequest, reference: str) -> HttpResponse:
 
 
 @login_required
-def document(request: AuthedRequest, reference: str, doc_id: int) -> HttpResponse:
+def document(request: AuthedRequest, reference: str, doc_id: int) -> FileResponse:
     """A document, to its owner or authorised staff only, always as a download."""
     access = selectors.document_for_download(
         user=request.user, reference=reference, document_id=doc_id
