@@ -556,8 +556,10 @@ def application_withdraw(*, actor: User, application: Application, reason: str =
     _require_editor(actor, locked)
     if locked.status not in WITHDRAWABLE:
         raise ApplicationError(_("This application can no longer be withdrawn."))
-    if locked.status == Status.DRAFT:
+    if locked.status == Status.DRAFT:  # an abandoned draft: its answers and files go
         _remove_documents(list(locked.documents.filter(removed_at__isnull=True)), timezone.now())
+        locked.answers = {}
+        locked.save(update_fields=["answers", "updated_at"])
     application_transition(
         actor=actor,
         application=locked,
@@ -628,6 +630,8 @@ def application_draft_expire(*, application_id: int, now: datetime.datetime | No
     ):
         return False
     _remove_documents(list(locked.documents.filter(removed_at__isnull=True)), now)
+    locked.answers = {}
+    locked.save(update_fields=["answers", "updated_at"])
     application_transition(
         actor=None, application=locked, to_status=Status.EXPIRED, event="expired"
     )

@@ -63,10 +63,14 @@ def _check_url(application: Application) -> str:
 
 
 def _resume_url(application: Application) -> str:
-    """Where a draft continues: the first page with a missing answer, else check answers."""
+    """Where a draft continues: the first page asked for a new one, else the first page with
+    a missing answer, else check answers."""
     definition = application.service_version.definition
     prefill = selectors.applicant_prefill(application.applicant)
-    page_id = engine.first_incomplete_page_id(definition, application.answers, prefill)
+    if not application.answers:
+        page_id = engine.next_page_id(definition, {}, prefill, after=None)
+    else:
+        page_id = engine.first_incomplete_page_id(definition, application.answers, prefill)
     return _page_url(application, page_id) if page_id else _check_url(application)
 
 

@@ -244,6 +244,8 @@ def test_withdrawing_a_draft_deletes_its_files() -> None:
     application = complete_draft(make_resident(), make_service())
     application_withdraw(actor=application.applicant, application=application)
     assert Document.objects.get().removed_at is not None
+    application.refresh_from_db()
+    assert application.status == Status.WITHDRAWN and application.answers == {}
 
 
 def test_information_response_restarts_the_clock_where_it_stopped() -> None:
@@ -328,7 +330,7 @@ def test_drafts_are_reminded_then_expire(django_capture_on_commit_callbacks: Any
     assert application_drafts_expire(now=expires - datetime.timedelta(seconds=1)) == 0
     assert application_drafts_expire(now=expires + datetime.timedelta(seconds=1)) == 1
     application.refresh_from_db()
-    assert application.status == Status.EXPIRED
+    assert application.status == Status.EXPIRED and application.answers == {}
     assert Document.objects.filter(removed_at__isnull=True).count() == 0
     assert kinds(application)[-2:] == ["draft_reminder_sent", "expired"]
 

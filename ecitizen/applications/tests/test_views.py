@@ -483,3 +483,30 @@ def test_assisted_service_is_for_agents_only(
     assert client_for(resident).get(url("assist")).status_code == 404
     officer = make_staff(StaffRole.Role.CASE_OFFICER)
     assert client_for(officer).get(url("assist_start", resident.pk)).status_code == 404
+
+
+def test_a_new_draft_starts_on_the_first_page_even_if_it_is_optional(
+    client_for: Any, resident: Any
+) -> None:
+    import copy
+
+    from ecitizen.applications.tests.factories import DEFINITION
+
+    definition = copy.deepcopy(DEFINITION)
+    definition["form"]["pages"].insert(
+        0,
+        {
+            "id": "intro",
+            "title": {"en": "Anything to add?"},
+            "questions": [{"id": "note", "type": "text", "label": {"en": "Note"}}],
+        },
+    )
+    client = client_for(resident)
+    application = start(client, make_service(definition))
+    assert client.post(url("start", application.service.slug))["Location"] == page_url(
+        application, "intro"
+    )
+    client.post(page_url(application, "intro"), {"note": "Hello"})
+    assert client.get(url("resume", application.reference))["Location"] == page_url(
+        application, "site"
+    )
