@@ -417,3 +417,28 @@ def test_definition_fixture_is_valid() -> None:
     from ecitizen.catalogue.schema import validate_definition
 
     assert validate_definition(DEFINITION) == []
+
+
+def test_a_successful_payment_submits_the_application_through_the_contract() -> None:
+    from ecitizen.payments.providers import ProviderEvent
+    from ecitizen.payments.services import payment_apply_outcome, payment_start
+
+    resident = make_resident()
+    service = make_service(fee={"kind": "fixed", "amount": 2500, "currency": "EUR"})
+    application = complete_draft(resident, service)
+    application_submit(actor=resident, application=application, idempotency_key=KEY)
+    payment = payment_start(actor=resident, application=application, idempotency_key="pay-1")
+    event = ProviderEvent(
+        event_id="evt-1",
+        payment_reference=payment.reference,
+        outcome="succeeded",
+        provider_reference="prov-1",
+        method="card",
+        amount=2500,
+        currency="EUR",
+    )
+    payment_apply_outcome(event=event, provider=payment.provider)
+    payment_apply_outcome(event=event, provider=payment.provider)  # a replayed notification
+    application.refresh_from_db()
+    assert application.status == Status.SUBMITTED and application.due_date is not None
+    assert application.events.filter(kind="paid", data__payment_id=payment.pk).count() == 1
