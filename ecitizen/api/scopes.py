@@ -77,3 +77,41 @@ TOKENS_REVOKE = register_scope(
     _("Revoke your API tokens"),
     _("Stop any of your API tokens from working, for example one that has leaked."),
 )
+APPLICATIONS_READ = register_scope(
+    "applications:read",
+    _("See your applications"),
+    _(
+        "Your applications: their answers, status, timeline, documents, payments and "
+        "decisions. Also lets the app download the documents you uploaded."
+    ),
+)
+APPLICATIONS_WRITE = register_scope(
+    "applications:write",
+    _("Apply and act on your applications"),
+    _(
+        "Start applications, answer their questions, upload documents, send them, answer "
+        "requests for more information and withdraw them, in your name."
+    ),
+)
+PAYMENTS_READ = register_scope(
+    "payments:read",
+    _("See your payments"),
+    _("Your payments for applications, their status and receipts."),
+)
+CASES_READ = register_scope(
+    "cases:read",
+    _("See the cases you handle (staff)"),
+    _(
+        "For staff of an agency with two-factor authentication: the case queue and the cases "
+        "of your agency, including applicants' personal data. Every case opened is recorded "
+        "in the applicant's 'Who accessed my data'."
+    ),
+)
+CASES_WRITE = register_scope(
+    "cases:write",
+    _("Decide the cases you handle (staff)"),
+    _(
+        "For staff of an agency with two-factor authentication: claim cases, ask applicants "
+        "for information, approve, reject, issue and revoke, in your name."
+    ),
+)

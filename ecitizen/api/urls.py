@@ -13,6 +13,9 @@ from ninja import NinjaAPI
 from ecitizen.api import apis
 from ecitizen.api.docs import LocalSwagger
 from ecitizen.api.errors import error_response, install_error_handlers
+from ecitizen.applications import apis as applications_apis
+from ecitizen.catalogue import apis as catalogue_apis
+from ecitizen.payments import apis as payments_apis
 
 
 def _json_errors(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -64,3 +67,6 @@ api = EcitizenAPI(
 )
 install_error_handlers(api)
 api.add_router("", apis.router)
+api.add_router("", catalogue_apis.router)
+api.add_router("", applications_apis.router)
+api.add_router("", payments_apis.router)
