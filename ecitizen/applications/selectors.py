@@ -61,6 +61,26 @@ def applications_for_resident(*, user: User) -> list[Application]:
     return list(_with_version(Application.objects.filter(applicant=user)))
 
 
+def open_draft(*, user: User, service: Any) -> Application | None:
+    """The resident's own draft for a service, if one is open (applying again resumes it)."""
+    return (
+        Application.objects.filter(
+            applicant=user, service=service, status=Status.DRAFT, assisted_by=None
+        )
+        .select_related("service_version", "applicant")
+        .first()
+    )
+
+
+def drafts_started_by_agent(*, agent: User, limit: int = 20) -> list[Application]:
+    """Drafts an assisted-service agent started and has not sent yet (one query)."""
+    return list(
+        Application.objects.filter(assisted_by=agent, status=Status.DRAFT)
+        .select_related("service_version", "applicant", "applicant__profile")
+        .order_by("-updated_at")[:limit]
+    )
+
+
 def application_for_applicant(*, user: User, reference: str) -> Application:
     """One of the resident's own applications; 404 for anyone else's."""
     application = (

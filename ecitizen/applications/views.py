@@ -113,13 +113,7 @@ def start(request: AuthedRequest, service_slug: str) -> HttpResponse:
     """ "Before you start" with a Start button (a POST: a link preview never opens a draft);
     a draft already open for this service is resumed instead."""
     service = published_service_get(service_slug)
-    draft = (
-        Application.objects.filter(
-            applicant=request.user, service=service, status=Status.DRAFT, assisted_by=None
-        )
-        .select_related("service_version", "applicant")
-        .first()
-    )
+    draft = selectors.open_draft(user=request.user, service=service)
     if request.method == "POST":
         try:
             application = application_start(actor=request.user, service=service)
@@ -509,11 +503,7 @@ def assist(request: AuthedRequest) -> HttpResponse:
                 what=gettext_lazy("Your name and email address, to find you at a counter"),
                 purpose=PersonalDataAccess.Purpose.ASSISTED_SERVICE,
             )
-    drafts = (
-        Application.objects.filter(assisted_by=request.user, status=Status.DRAFT)
-        .select_related("service_version", "applicant", "applicant__profile")
-        .order_by("-updated_at")[:20]
-    )
+    drafts = selectors.drafts_started_by_agent(agent=request.user)
     context = {"form": form, "results": results, "searched": bool(request.GET), "drafts": drafts}
     return render(request, "applications/assist/find.html", context)
 
