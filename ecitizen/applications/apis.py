@@ -7,6 +7,7 @@ and checked by ``engine.build_page_form``; its field errors come back as 422 det
 
 import datetime
 import uuid
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -17,7 +18,6 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.datastructures import MultiValueDict
 from django.utils.translation import gettext_lazy as _
 from ninja import File, Form, Header, Router, Schema, UploadedFile
-from ninja.pagination import paginate
 from pydantic import Field
 
 from ecitizen.accounts.models import User
@@ -38,6 +38,7 @@ from ecitizen.applications.services import (
     application_withdraw,
 )
 from ecitizen.applications.timeline import entry_for
+from ecitizen.catalogue.apis import Shaped, paginated
 from ecitizen.catalogue.selectors import published_service_get
 from ecitizen.core.i18n import tr
 from ecitizen.payments.apis import MoneyOut, PaymentSummaryOut, money_out, payment_summary_out
@@ -644,16 +645,19 @@ WRITE = api_auth(APPLICATIONS_WRITE, session=False)
     "Scope: `applications:read` (or your signed-in browser session).",
     openapi_extra=_scopes_extra(APPLICATIONS_READ),
 )
-@paginate
+@paginated
 def applications_list(
     request: HttpRequest, status: StatusCode | None = None
-) -> list[ApplicationSummaryOut]:
-    applications = selectors.applications_for_resident(user=_user(request))
-    return [
-        ApplicationSummaryOut(**_summary_fields(request, application))
-        for application in applications
+) -> Sequence[ApplicationSummaryOut]:
+    applications = [
+        application
+        for application in selectors.applications_for_resident(user=_user(request))
         if status is None or application.status == status
     ]
+    return Shaped(
+        applications,
+        lambda application: ApplicationSummaryOut(**_summary_fields(request, application)),
+    )
 
 
 @router.get(

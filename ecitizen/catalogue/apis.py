@@ -2,16 +2,16 @@
 needed. Text is in the request's language (``Accept-Language``, or ``?lang=`` which wins)."""
 
 import datetime
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar, overload
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from ninja import Query, Router, Schema
-from ninja.pagination import paginate
+from ninja.pagination import LimitOffsetPagination, paginate
 from pydantic import Field
 
 from ecitizen.api.errors import ApiError, error_detail
@@ -23,6 +23,37 @@ from ecitizen.core.i18n import tr
 router = Router(tags=["catalogue"])
 
 Language = Literal["en", "fr", "es"]
+MAX_PAGE_SIZE = 100  # a larger ?limit= is cut down to this
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+class Shaped(Sequence[R]):
+    """``items`` shaped by ``shape`` only for the page the pagination slices out, so a long
+    list costs no more than the page asked for."""
+
+    def __init__(self, items: Sequence[T], shape: Callable[[T], R]) -> None:
+        self.items, self.shape = items, shape
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    @overload
+    def __getitem__(self, index: int) -> R: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[R]: ...
+    def __getitem__(self, index: int | slice) -> R | list[R]:
+        if isinstance(index, slice):
+            return [self.shape(item) for item in self.items[index]]
+        return self.shape(self.items[index])
+
+
+def paginated(view: Callable[..., Any]) -> Callable[..., Any]:
+    """``?limit=`` (default 50, at most 100) and ``?offset=``; the answer is
+    ``{"items": [...], "count": <total>}``."""
+    return paginate(LimitOffsetPagination, max_limit=MAX_PAGE_SIZE)(view)
+
+
 LANG_DESCRIPTION = (
     "Language of the text in the answer (en, fr or es). Without it, the `Accept-Language` "
     "header decides. Text missing in a language falls back to English."
@@ -292,7 +323,7 @@ def _service_summary(request: HttpRequest, service: Service) -> ServiceSummaryOu
     description="Topics and life events that have at least one published service, in their "
     "display order. No token needed.",
 )
-@paginate
+@paginated
 def topics_list(
     request: HttpRequest, response: HttpResponse, lang: Language | None = None
 ) -> list[TopicOut]:
@@ -319,7 +350,7 @@ def topics_list(
     "by `topic` (slug), `agency` (code) and `q` (every word must match, in any language). "
     "No token needed.",
 )
-@paginate
+@paginated
 def services_list(
     request: HttpRequest,
     response: HttpResponse,
@@ -327,7 +358,7 @@ def services_list(
     agency: str | None = None,
     q: str = Query("", max_length=200),
     lang: Language | None = None,
-) -> list[ServiceSummaryOut]:
+) -> Sequence[ServiceSummaryOut]:
     with language(lang, response):
         try:
             topic_obj = selectors.topic_by_slug(topic) if topic else None
@@ -338,7 +369,12 @@ def services_list(
         except Http404:
             raise UnknownFilter("agency", "unknown_agency", _("There is no such agency.")) from None
         services = selectors.published_services(topic=topic_obj, agency=agency_obj, query=q)
-        return [_service_summary(request, service) for service in services]
+
+        def shape(service: Service) -> ServiceSummaryOut:  # run later, for the page only
+            with language(lang):
+                return _service_summary(request, service)
+
+        return Shaped(services, shape)
 
 
 @router.get(
