@@ -16,6 +16,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from ecitizen.accounts.models import StaffRole
@@ -388,7 +389,11 @@ def page_delete(request: HttpRequest, service_id: int, page_id: str) -> HttpResp
         {
             "service": service,
             "title": _("Delete the page “%(id)s”?") % {"id": page_id},
-            "text": _("Its %(count)d question(s) will be deleted too.")
+            "text": ngettext(
+                "Its %(count)d question will be deleted too.",
+                "Its %(count)d questions will be deleted too.",
+                len(page.get("questions", [])),
+            )
             % {"count": len(page.get("questions", []))},
             "button": _("Delete the page"),
             "back": _builder_url(service, f"page-{page_id}"),

@@ -522,8 +522,11 @@ def form_question_update(
             raise ValidationError(
                 _("A question's type cannot change: delete it and add a new question.")
             )
-        _check_unique_id(definition, question.get("id", ""), question_id, "question")
+        new_id = question.get("id", "")
+        _check_unique_id(definition, new_id, question_id, "question")
         questions[index] = copy.deepcopy(question)
+        if new_id != question_id:
+            _rename_references(definition, question_id, new_id)
 
     return _save_definition(
         actor=actor,
@@ -532,6 +535,18 @@ def form_question_update(
         change=change,
         data={"question": question_id, "new_id": question.get("id")},
     )
+
+
+def _rename_references(definition: dict[str, Any], old: str, new: str) -> None:
+    """A renamed question keeps working: conditions and the fee formula follow it."""
+    for page in _pages(definition):
+        for item in [page, *page.get("questions", [])]:
+            condition = item.get("condition")
+            if isinstance(condition, dict) and condition.get("question") == old:
+                condition["question"] = new
+    fee = definition.get("fee") or {}
+    if fee.get("kind") == "formula" and isinstance(fee.get("formula"), str):
+        fee["formula"] = re.sub(rf"\b{re.escape(old)}\b", new, fee["formula"])
 
 
 @transaction.atomic

@@ -251,3 +251,22 @@ def test_every_write_is_audited(agency_admin, agency):
     assert AuditEntry.objects.count() == before + 3
     assert StaffRole.objects.filter(user=agency_admin).exists()
     assert Service.objects.get(slug="s").published_version_id == draft.pk
+
+
+def test_renaming_a_question_updates_conditions_and_the_fee_formula(agency_admin, agency):
+    service = make_service(agency, publish=False)
+    draft = service.versions.get()
+    draft = services.form_question_update(
+        actor=agency_admin,
+        version=draft,
+        question_id="floor_area",
+        question=question("area_m2", "number"),
+    )
+    draft = services.form_question_update(
+        actor=agency_admin,
+        version=draft,
+        question_id="has_basement",
+        question=question("basement", "yes_no"),
+    )
+    assert draft.definition["fee"]["formula"] == "area_m2 * 250 + 10000"
+    assert draft.definition["form"]["pages"][1]["condition"]["question"] == "basement"
