@@ -6,6 +6,7 @@ from ecitizen.core import views as core_views
 
 urlpatterns = [
     path("", include("ecitizen.core.urls")),
+    path("", include("ecitizen.notifications.urls")),
     path("accounts/", include("allauth.urls")),
     path("me/", include("ecitizen.accounts.urls")),
     path("staff/", include("ecitizen.backoffice.urls")),

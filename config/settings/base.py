@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "ecitizen.payments",
     "ecitizen.backoffice",
     "ecitizen.budgeting",
+    "ecitizen.notifications",
 ]
 
 MIDDLEWARE = [
@@ -74,6 +75,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "ecitizen.core.context_processors.platform",
+                "ecitizen.notifications.context_processors.inbox",
             ],
         },
     },

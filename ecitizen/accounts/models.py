@@ -103,6 +103,8 @@ class StaffRole(models.Model):
         AGENCY_ADMIN = "agency_admin", _("Agency administrator")
         PLATFORM_ADMIN = "platform_admin", _("Platform administrator")
         ASSISTED_SERVICE_AGENT = "assisted_service_agent", _("Assisted-service agent")
+        ALERT_PUBLISHER = "alert_publisher", _("Alert publisher")
+        ALERT_APPROVER = "alert_approver", _("Alert approver")
 
     AGENCY_ROLES: ClassVar[set[str]] = {Role.CASE_OFFICER, Role.AGENCY_ADMIN}
 

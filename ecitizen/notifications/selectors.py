@@ -1,0 +1,196 @@
+"""Reads: a resident's inbox (their messages, and the alerts of their area read at display
+time), unread counts, public alerts, and delivery figures for staff."""
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.cache import cache
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet
+from django.utils import timezone
+
+from ecitizen.accounts.models import User
+from ecitizen.core.models import Area
+from ecitizen.notifications.models import Alert, AlertRead, Channel, Message, MessageTemplate
+
+INBOX_PAGE_SIZE = 20
+UNREAD_CACHE_SECONDS = 60
+ALERTS_VERSION_KEY = "notifications:alerts-version"
+
+
+def alerts_changed() -> None:
+    """Publishing, updating or cancelling an alert changes everyone's unread count."""
+    try:
+        cache.incr(ALERTS_VERSION_KEY)
+    except ValueError:
+        cache.set(ALERTS_VERSION_KEY, 1, timeout=None)
+
+
+def unread_cache_key(user_id: int) -> str:
+    return f"notifications:unread:{user_id}"
+
+
+def active_alerts(now: Any = None) -> QuerySet[Alert]:
+    """Alerts in force: published, started, not expired, not replaced by an update or
+    cancellation, and not themselves cancellations."""
+    now = now or timezone.now()
+    return Alert.objects.filter(
+        status=Alert.Status.PUBLISHED,
+        starts_at__lte=now,
+        expires_at__gt=now,
+        replaced_at__isnull=True,
+    ).exclude(msg_type=Alert.MsgType.CANCEL)
+
+
+def alerts_for_area(area_id: int | None, now: Any = None) -> QuerySet[Alert]:
+    alerts = active_alerts(now)
+    if area_id is None:
+        return alerts.filter(all_areas=True)
+    return alerts.filter(Q(all_areas=True) | Q(areas__id=area_id)).distinct()
+
+
+def _area_id(user: User) -> int | None:
+    profile = getattr(user, "profile", None)
+    return profile.area_id if profile else None
+
+
+def inbox_alerts(user: User) -> list[Alert]:
+    """The area's alerts in force with this resident's read state (``is_read``), newest
+    first; dismissed ones left out. One query, whatever the number of residents."""
+    reads = AlertRead.objects.filter(alert=OuterRef("pk"), user=user)
+    return list(
+        alerts_for_area(_area_id(user))
+        .annotate(
+            is_read=Exists(reads.filter(read_at__isnull=False)),
+            is_archived=Exists(reads.filter(archived_at__isnull=False)),
+        )
+        .filter(is_archived=False)
+        .prefetch_related("areas")
+        .order_by("-published_at")
+    )
+
+
+def inbox_messages(user: User, *, archived: bool = False) -> QuerySet[Message]:
+    return Message.objects.filter(
+        recipient=user, channel=Channel.INBOX, archived_at__isnull=not archived
+    ).order_by("-created_at", "-id")
+
+
+def inbox_page(user: User, number: Any = 1, *, archived: bool = False) -> Page:
+    paginator = Paginator(inbox_messages(user, archived=archived), INBOX_PAGE_SIZE)
+    return paginator.get_page(number)
+
+
+def inbox_message(user: User, pk: int) -> Message | None:
+    """One of the resident's own inbox messages (anyone else's answers None)."""
+    return Message.objects.filter(recipient=user, channel=Channel.INBOX, pk=pk).first()
+
+
+def unread_count_uncached(user: User) -> int:
+    messages = Message.objects.filter(
+        recipient=user, channel=Channel.INBOX, read_at__isnull=True, archived_at__isnull=True
+    ).count()
+    reads = AlertRead.objects.filter(alert=OuterRef("pk"), user=user, read_at__isnull=False)
+    alerts = alerts_for_area(_area_id(user)).filter(~Exists(reads)).count()
+    return messages + alerts
+
+
+def unread_count(user: User) -> int:
+    """Unread inbox messages and area alerts, kept in the cache for a minute (and forgotten
+    when the resident's inbox changes or an alert is published), so the header costs no
+    query on most pages."""
+    key = unread_cache_key(user.pk)
+    cached = cache.get_many([key, ALERTS_VERSION_KEY])
+    version = cached.get(ALERTS_VERSION_KEY, 0)
+    entry = cached.get(key)
+    if entry is not None and entry[0] == version:
+        return int(entry[1])
+    count = unread_count_uncached(user)
+    cache.set(key, (version, count), timeout=UNREAD_CACHE_SECONDS)
+    return count
+
+
+# --- Public alerts ------------------------------------------------------------------------
+
+
+def public_alerts(area: Area | None = None) -> list[Alert]:
+    alerts = active_alerts() if area is None else alerts_for_area(area.pk)
+    return list(alerts.prefetch_related("areas").order_by("-published_at"))
+
+
+def feed_alerts(limit: int = 50) -> list[Alert]:
+    """Everything published (new alerts, updates and cancellations), newest first: relaying
+    systems need the cancellations too."""
+    return list(
+        Alert.objects.filter(status=Alert.Status.PUBLISHED)
+        .select_related("references")
+        .prefetch_related("areas")
+        .order_by("-published_at")[:limit]
+    )
+
+
+def published_alert(pk: int) -> Alert | None:
+    return (
+        Alert.objects.filter(pk=pk, status=Alert.Status.PUBLISHED)
+        .select_related("references")
+        .prefetch_related("areas")
+        .first()
+    )
+
+
+def districts() -> list[Area]:
+    return list(Area.objects.filter(kind=Area.Kind.DISTRICT).order_by("name"))
+
+
+# --- Staff ------------------------------------------------------------------------------
+
+
+def staff_alerts(limit: int = 100) -> list[Alert]:
+    return list(
+        Alert.objects.select_related("created_by", "approved_by", "references")
+        .prefetch_related("areas")
+        .order_by("-created_at")[:limit]
+    )
+
+
+@dataclass
+class DeliveryFigures:
+    by_channel: dict[str, dict[str, int]]
+    total: int
+
+
+def delivery_figures(alert: Alert | None = None) -> DeliveryFigures:
+    """Messages by channel and status (live), for one alert or for everything."""
+    messages = Message.objects.all() if alert is None else Message.objects.filter(alert=alert)
+    table: dict[str, dict[str, int]] = {
+        channel: dict.fromkeys(Message.Status.values, 0) for channel in Channel.values
+    }
+    total = 0
+    for row in messages.values("channel", "status").annotate(n=Count("id")).order_by():
+        table[row["channel"]][row["status"]] = row["n"]
+        total += row["n"]
+    return DeliveryFigures(by_channel=table, total=total)
+
+
+def recent_messages(limit: int = 50, status: str = "") -> list[Message]:
+    messages = Message.objects.select_related("recipient").exclude(channel=Channel.INBOX)
+    if status:
+        messages = messages.filter(status=status)
+    return list(messages.order_by("-id")[:limit])
+
+
+def template_versions(event: str, channel: str, language: str) -> list[MessageTemplate]:
+    return list(
+        MessageTemplate.objects.filter(event=event, channel=channel, language=language)
+        .select_related("created_by")
+        .order_by("-version")
+    )
+
+
+def current_template_versions() -> dict[tuple[str, str, str], int]:
+    rows = (
+        MessageTemplate.objects.values("event", "channel", "language")
+        .annotate(latest=Max("version"))
+        .order_by()
+    )
+    return {(r["event"], r["channel"], r["language"]): r["latest"] for r in rows}

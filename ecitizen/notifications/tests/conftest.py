@@ -1,0 +1,103 @@
+"""Shared fixtures: see ecitizen/accounts/tests/fixtures.py, and the ones below."""
+
+import logging
+import socket
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ecitizen.accounts.models import StaffRole, User
+from ecitizen.accounts.tests.factories import AreaFactory, UserFactory
+from ecitizen.accounts.tests.fixtures import *  # noqa: F403
+from ecitizen.core.mailsink import MailSink
+from ecitizen.core.models import Area
+
+
+@pytest.fixture(autouse=True)
+def notification_settings(settings: Any, tmp_path: Path) -> Path:
+    """Texts go to a sink folder of the test's own; no rate limit, no waiting to retry."""
+    settings.NOTIFICATIONS_SMS_PROVIDER = "sink"
+    settings.NOTIFICATIONS_SMS_SINK_DIR = tmp_path / "sms"
+    settings.NOTIFICATIONS_RATE_LIMITS = {}
+    settings.NOTIFICATIONS_RETRY_BASE_SECONDS = 0
+    settings.PUBLIC_BASE_URL = "http://testserver"
+    return tmp_path / "sms"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def smtp_sink(settings: Any, tmp_path: Path) -> Iterator[MailSink]:
+    """A real SMTP server (aiosmtpd) the platform sends to."""
+    logging.getLogger("mail.log").setLevel(logging.WARNING)
+    sink = MailSink(tmp_path / "mail", port=free_port()).start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = sink.port
+    settings.EMAIL_USE_TLS = False
+    settings.EMAIL_HOST_USER = ""
+    settings.EMAIL_HOST_PASSWORD = ""
+    yield sink
+    sink.stop()
+
+
+@pytest.fixture
+def riverside(db: None) -> Area:
+    return AreaFactory(code="riverside", name="Riverside", name_fr="Bord-de-Rivière")
+
+
+@pytest.fixture
+def harbour(db: None) -> Area:
+    return AreaFactory(code="harbour", name="Harbour", name_fr="Port")
+
+
+@pytest.fixture
+def make_resident(db: None) -> Callable[..., User]:
+    def make(area: Area | None = None, language: str = "en", phone: str = "", **kw: Any) -> User:
+        user = UserFactory(**kw)
+        profile = user.profile
+        profile.area = area
+        profile.preferred_language = language
+        profile.phone = phone
+        profile.legal_name = "Amara Okafor"
+        profile.save()
+        return user
+
+    return make
+
+
+@pytest.fixture
+def publisher(make_staff: Callable[..., User]) -> User:
+    return make_staff(StaffRole.Role.ALERT_PUBLISHER)
+
+
+@pytest.fixture
+def approver(make_staff: Callable[..., User]) -> User:
+    return make_staff(StaffRole.Role.ALERT_APPROVER)
+
+
+@pytest.fixture
+def alert_data(riverside: Area) -> Callable[..., Any]:
+    from ecitizen.notifications.services import AlertData
+
+    def make(severity: str = "warning", areas: list[Area] | None = None, **kw: Any) -> AlertData:
+        return AlertData(
+            severity=severity,
+            title={"en": "Flooding", "fr": "Inondation", "es": "Inundación"},
+            body={
+                "en": "The river is rising.",
+                "fr": "La rivière monte.",
+                "es": "El río está subiendo.",
+            },
+            instructions={"en": "Move to higher ground.", "fr": "Montez en hauteur."},
+            areas=[riverside] if areas is None else areas,
+            **kw,
+        )
+
+    return make
