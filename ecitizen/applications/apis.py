@@ -390,6 +390,7 @@ _TYPE_MESSAGES = {
     "address": _("Send this answer as an object with line1, line2, town, postcode and area."),
     "file": _("Send the ids of the documents to keep. Upload new files to the documents endpoint."),
 }
+ANSWERS = "body.payload.answers"  # where answers' errors are (ninja's naming of the body)
 _TEXT_TYPES = {"text", "long_text", "email", "phone", "date", "single_choice"}
 
 
@@ -487,14 +488,14 @@ def _page_input(
             fields.update(_encode(question, values[qid], existing))
         except WrongType as exc:
             if qid in strict:
-                problems.append(error_detail("wrong_type", exc, f"answers.{qid}"))
+                problems.append(error_detail("wrong_type", exc, f"{ANSWERS}.{qid}"))
     if problems:
         raise Invalid(details=problems)
     return _form_data(fields)
 
 
 def _form_errors(form: engine.PageForm, only: set[str] | None = None) -> list[dict[str, Any]]:
-    """The page form's errors as details, ``answers.<question>[.<part>]``."""
+    """The page form's errors as details, ``body.payload.answers.<question>[.<part>]``."""
     details = []
     errors = form.errors.as_data()
     for group in form.groups:
@@ -503,7 +504,7 @@ def _form_errors(form: engine.PageForm, only: set[str] | None = None) -> list[di
             continue
         for name in group.names:
             part = name[len(qid) + 1 :] if name != qid else ""
-            field = f"answers.{qid}" + (f".{part}" if part and part != "remove" else "")
+            field = f"{ANSWERS}.{qid}" + (f".{part}" if part and part != "remove" else "")
             sent = [v for v in form.data.getlist(name) + form.files.getlist(name) if v]  # type: ignore[attr-defined]
             for error in errors.get(name, []):
                 # The engine adds "needs an answer" errors without a code.
@@ -543,14 +544,14 @@ def _save_page(request: HttpRequest, reference: str, payload: AnswersIn, *, repl
     user = _user(request)
     application = _draft(request, reference)
     definition = application.service_version.definition
-    page, prefill, merged = _asked_page(application, payload.page, "page")
+    page, prefill, merged = _asked_page(application, payload.page, "body.payload.page")
     on_page = {question["id"]: question for question in page.get("questions", [])}
     unknown = [qid for qid in payload.answers if qid not in on_page]
     if unknown:
         raise Invalid(
             details=[
                 error_detail(
-                    "unknown_question", _("This page has no such question."), f"answers.{q}"
+                    "unknown_question", _("This page has no such question."), f"{ANSWERS}.{q}"
                 )
                 for q in unknown
             ]
@@ -589,7 +590,7 @@ def _save_page(request: HttpRequest, reference: str, payload: AnswersIn, *, repl
                 error_detail(
                     "not_asked",
                     _("This question is not asked, given the answers so far."),
-                    f"answers.{qid}",
+                    f"{ANSWERS}.{qid}",
                 )
                 for qid in not_asked
             ]
@@ -617,7 +618,9 @@ def _save_page(request: HttpRequest, reference: str, payload: AnswersIn, *, repl
         raise _conflict(exc) from exc
 
 
-def _reject_too_large(files: list[UploadedFile], *, types: list[str], max_size: int) -> None:
+def _reject_too_large(
+    files: list[UploadedFile], *, types: list[str], max_size: int, field: str
+) -> None:
     """413 for a file over the size limit; other problems are left to the form (422)."""
     for upload in files:
         try:
@@ -625,7 +628,7 @@ def _reject_too_large(files: list[UploadedFile], *, types: list[str], max_size: 
         except ValidationError as exc:
             if exc.code == "too_large":
                 raise PayloadTooLarge(
-                    exc.messages[0], details=[error_detail("too_large", exc.messages[0], "file")]
+                    exc.messages[0], details=[error_detail("too_large", exc.messages[0], field)]
                 ) from None
 
 
@@ -732,7 +735,9 @@ def application_create(request: HttpRequest, payload: StartIn) -> tuple[int, App
         service = published_service_get(payload.service)
     except Http404:
         raise invalid(
-            "service", "unknown_service", _("There is no published service with this slug.")
+            "body.payload.service",
+            "unknown_service",
+            _("There is no published service with this slug."),
         ) from None
     already_open = {
         application.reference
@@ -757,7 +762,7 @@ def _answers_endpoint(
 _ANSWERS_DOC = (
     "Answers are checked by the same rules as the web form (required questions, formats, "
     "limits, options, conditions); problems come back as 422 with one detail per field "
-    "(`answers.<question>` or `answers.<question>.<part>` for an address). Questions "
+    "(`body.payload.answers.<question>`, `….<part>` for a part of an address). Questions "
     "answered from your profile may be sent to override it for this application. "
     "Only a draft can be changed (409 otherwise). Scope: `applications:write`."
 )
@@ -823,10 +828,12 @@ def document_upload(
     )
     target = engine.question_map(definition).get(question)
     if page is None or target is None:
-        raise invalid("question", "unknown_question", _("The form has no such question."))
+        raise invalid("form.question", "unknown_question", _("The form has no such question."))
     if target["type"] != "file":
-        raise invalid("question", "not_a_file_question", _("This question does not take files."))
-    page, prefill, merged = _asked_page(application, page["id"], "question")
+        raise invalid(
+            "form.question", "not_a_file_question", _("This question does not take files.")
+        )
+    page, prefill, merged = _asked_page(application, page["id"], "form.question")
     documents = selectors.application_documents(application)
     current = {
         q["id"]: merged[q["id"]]
@@ -846,12 +853,17 @@ def document_upload(
     )
     if question not in {group.question["id"] for group in form.groups}:
         raise invalid(
-            "question", "not_asked", _("This question is not asked, given the answers so far.")
+            "form.question", "not_asked", _("This question is not asked, given the answers so far.")
         )
     field = form.fields[question]
-    _reject_too_large([file], types=field.types, max_size=field.max_size)  # type: ignore[attr-defined]
+    _reject_too_large(
+        [file],
+        types=field.types,  # type: ignore[attr-defined]
+        max_size=field.max_size,  # type: ignore[attr-defined]
+        field="file.file",
+    )
     form.is_valid()
-    details = [{**detail, "field": "file"} for detail in _form_errors(form, only={question})]
+    details = [{**detail, "field": "file.file"} for detail in _form_errors(form, only={question})]
     if details:
         raise Invalid(details=details)
     kept = form.partial_answers().get(question)
@@ -922,7 +934,7 @@ def application_submit_endpoint(
                     "required",
                     _("“%(label)s” needs an answer.")
                     % {"label": tr(questions.get(qid, {}).get("label")) or qid},
-                    f"answers.{qid}",
+                    f"{ANSWERS}.{qid}",
                 )
                 for _page, qid in exc.missing
             ],
@@ -974,9 +986,14 @@ def info_response(
         data={"answer": answer}, files=MultiValueDict({"files": files}) if files else None
     )
     field = form.fields["files"]
-    _reject_too_large(files, types=field.types, max_size=field.max_size)  # type: ignore[attr-defined]
+    _reject_too_large(
+        files,
+        types=field.types,  # type: ignore[attr-defined]
+        max_size=field.max_size,  # type: ignore[attr-defined]
+        field="file.files",
+    )
     if not form.is_valid():
-        raise Invalid(details=_django_form_errors(form))
+        raise Invalid(details=_django_form_errors(form, {"answer": "form", "files": "file"}))
     try:
         application_info_respond(
             actor=user,
@@ -989,9 +1006,11 @@ def info_response(
     return _detail(request, reference)
 
 
-def _django_form_errors(form: Any) -> list[dict[str, Any]]:
+def _django_form_errors(form: Any, where: dict[str, str]) -> list[dict[str, Any]]:
+    """A Django form's errors as details; ``where`` says in which part of the request each
+    field was sent (``form``, ``file``, ``body.payload``), as ninja names them."""
     return [
-        error_detail(error.code or "invalid", message, name)
+        error_detail(error.code or "invalid", message, f"{where.get(name, 'body')}.{name}")
         for name, errors in form.errors.as_data().items()
         for error in errors
         for message in error.messages
@@ -1009,15 +1028,15 @@ def _django_form_errors(form: Any) -> list[dict[str, Any]]:
     openapi_extra=_scopes_extra(APPLICATIONS_WRITE),
 )
 def application_withdraw_endpoint(
-    request: HttpRequest, reference: str, payload: WithdrawIn
+    request: HttpRequest, reference: str, payload: WithdrawIn | None = None
 ) -> ApplicationOut:
     user = _user(request)
     application = selectors.application_for_applicant(user=user, reference=reference)
     if application.status == Status.WITHDRAWN:
         return _detail(request, reference)
-    form = WithdrawForm(data={"reason": payload.reason})
+    form = WithdrawForm(data={"reason": payload.reason if payload else ""})
     if not form.is_valid():
-        raise Invalid(details=_django_form_errors(form))
+        raise Invalid(details=_django_form_errors(form, {"reason": "body.payload"}))
     try:
         application_withdraw(
             actor=user, application=application, reason=form.cleaned_data["reason"]

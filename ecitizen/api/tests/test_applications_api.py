@@ -200,15 +200,15 @@ def test_answers_are_validated_by_the_form_engine_with_field_details(
 
     body = assert_error_shape(response, 422, "validation_error")
     assert details_by_field(body) == {
-        "answers.floor_area": "max",
-        "answers.start_date": "min_date",
-        "answers.use": "invalid_choice",
-        "answers.features": "invalid",
-        "answers.description": "required",
+        "body.payload.answers.floor_area": "max",
+        "body.payload.answers.start_date": "min_date",
+        "body.payload.answers.use": "invalid_choice",
+        "body.payload.answers.features": "invalid",
+        "body.payload.answers.description": "required",
     }
     messages = {d["field"]: d["message"] for d in body["error"]["details"]}
-    assert messages["answers.floor_area"].startswith("“Floor area” must be 10")
-    assert messages["answers.description"] == "Enter an answer for “Description”."
+    assert messages["body.payload.answers.floor_area"].startswith("“Floor area” must be 10")
+    assert messages["body.payload.answers.description"] == "Enter an answer for “Description”."
     assert Application.objects.get(reference=reference).answers == {}
 
     # The right JSON type for each question type, or a 422 before any rule is checked.
@@ -221,9 +221,9 @@ def test_answers_are_validated_by_the_form_engine_with_field_details(
     )
     body = assert_error_shape(response, 422, "validation_error")
     assert details_by_field(body) == {
-        "answers.budget": "wrong_type",
-        "answers.floor_area": "wrong_type",
-        "answers.features": "wrong_type",
+        "body.payload.answers.budget": "wrong_type",
+        "body.payload.answers.floor_area": "wrong_type",
+        "body.payload.answers.features": "wrong_type",
     }
 
 
@@ -261,7 +261,7 @@ def test_patch_changes_only_what_is_sent_and_put_replaces_the_page(
         {"page": "works", "answers": {"budget": 50}},
     )
     assert details_by_field(assert_error_shape(response, 422, "validation_error")) == {
-        "answers.budget": "min"
+        "body.payload.answers.budget": "min"
     }
     # null removes an answer, but a required one needs an answer.
     response = send(
@@ -288,7 +288,7 @@ def test_patch_changes_only_what_is_sent_and_put_replaces_the_page(
         {"page": "works", "answers": {"floor_area": None}},
     )
     assert details_by_field(assert_error_shape(response, 422, "validation_error")) == {
-        "answers.floor_area": "required"
+        "body.payload.answers.floor_area": "required"
     }
     # PUT: the page becomes exactly what is sent, and must be complete.
     response = send(
@@ -311,7 +311,7 @@ def test_conditions_pages_prefill_overrides_and_addresses(client, alice, service
         {"page": "garage", "answers": {"has_garage": True}},
     )
     assert details_by_field(assert_error_shape(response, 422, "validation_error")) == {
-        "answers.garage_area": "required"
+        "body.payload.answers.garage_area": "required"
     }
     response = send(
         client,
@@ -335,8 +335,12 @@ def test_conditions_pages_prefill_overrides_and_addresses(client, alice, service
     body = assert_error_shape(response, 422, "validation_error")
     assert body["error"]["details"][0]["code"] == "page_not_asked"
     for payload, field, code in (
-        ({"page": "nowhere", "answers": {}}, "page", "unknown_page"),
-        ({"page": "site", "answers": {"floor_area": 3}}, "answers.floor_area", "unknown_question"),
+        ({"page": "nowhere", "answers": {}}, "body.payload.page", "unknown_page"),
+        (
+            {"page": "site", "answers": {"floor_area": 3}},
+            "body.payload.answers.floor_area",
+            "unknown_question",
+        ),
     ):
         response = send(client, "put", url(reference, "/answers"), alice_token, payload)
         body = assert_error_shape(response, 422, "validation_error")
@@ -351,8 +355,8 @@ def test_conditions_pages_prefill_overrides_and_addresses(client, alice, service
         {"page": "site", "answers": {"site_address": {"line1": "2 Hill Road", "town": ""}}},
     )
     assert details_by_field(assert_error_shape(response, 422, "validation_error")) == {
-        "answers.site_address.town": "required",
-        "answers.site_address.area": "required",
+        "body.payload.answers.site_address.town": "required",
+        "body.payload.answers.site_address.area": "required",
     }
     address = {
         "line1": "2 Hill Road",
@@ -396,7 +400,7 @@ def test_uploads_are_checked_by_their_bytes_size_and_count(client, alice, servic
     body = assert_error_shape(
         upload(client, reference, alice_token, EXE_BYTES, name="x.pdf"), 422, "validation_error"
     )
-    assert body["error"]["details"][0]["field"] == "file"
+    assert body["error"]["details"][0]["field"] == "file.file"
     assert "must be a PDF or PNG file" in body["error"]["details"][0]["message"]
     body = assert_error_shape(
         upload(client, reference, alice_token, PDF_BYTES + b"x" * 2000), 413, "payload_too_large"
@@ -415,7 +419,7 @@ def test_uploads_are_checked_by_their_bytes_size_and_count(client, alice, servic
     assert body["error"]["details"][0] == {
         "code": "not_a_file_question",
         "message": "This question does not take files.",
-        "field": "question",
+        "field": "form.question",
     }
     assert Document.objects.filter(application__reference=reference).count() == 2
 
@@ -436,7 +440,7 @@ def test_uploads_are_checked_by_their_bytes_size_and_count(client, alice, servic
         {"page": "plans", "answers": {"drawings": [first["id"] + 999]}},
     )
     assert details_by_field(assert_error_shape(response, 422, "validation_error")) == {
-        "answers.drawings": "wrong_type"
+        "body.payload.answers.drawings": "wrong_type"
     }
 
 
@@ -457,7 +461,10 @@ def test_submit_is_idempotent_by_key(client, alice, service, alice_token):
     assert body["error"]["details"][0]["code"] == "invalid_idempotency_key"
     # Incomplete: one detail per unanswered question.
     body = assert_error_shape(submit(client, reference, alice_token, key), 422, "incomplete")
-    assert {d["field"] for d in body["error"]["details"]} >= {"answers.parcel", "answers.drawings"}
+    assert {d["field"] for d in body["error"]["details"]} >= {
+        "body.payload.answers.parcel",
+        "body.payload.answers.drawings",
+    }
 
     fill_in(client, reference, alice_token)
     first = submit(client, reference, alice_token, key)
@@ -567,7 +574,7 @@ def test_answering_a_request_for_information(client, alice, service, alice_token
     assert body["error"]["details"][0] == {
         "code": "required",
         "message": "Enter your answer.",
-        "field": "answer",
+        "field": "form.answer",
     }
     body = assert_error_shape(
         client.post(
@@ -578,7 +585,7 @@ def test_answering_a_request_for_information(client, alice, service, alice_token
         422,
         "validation_error",
     )
-    assert body["error"]["details"][0]["field"] == "files"
+    assert body["error"]["details"][0]["field"] == "file.files"
     response = client.post(
         path,
         {"answer": "Here it is.", "files": [SimpleUploadedFile("side.pdf", PDF_BYTES)]},
@@ -601,11 +608,13 @@ def test_withdrawing_is_idempotent_and_refused_once_decided(client, alice, servi
     body = assert_error_shape(
         send(client, "post", path, alice_token, {"reason": "x" * 1001}), 422, "validation_error"
     )
-    assert body["error"]["details"][0]["field"] == "reason"
+    assert body["error"]["details"][0]["field"] == "body.payload.reason"
 
     response = send(client, "post", path, alice_token, {"reason": "Moved away"})
     assert response.status_code == 200 and response.json()["status"] == "withdrawn"
-    assert send(client, "post", path, alice_token, {}).json()["status"] == "withdrawn"
+    # Again, even without a body: unchanged.
+    again = client.post(path, content_type="application/json", headers=alice_token)
+    assert again.status_code == 200 and again.json()["status"] == "withdrawn"
     assert application.events.filter(kind="withdrawn").count() == 1
 
     decided = complete_draft(alice, make_service(code="DC", slug="decided"))
