@@ -194,23 +194,33 @@ def _axe_report(results: dict, width: int) -> list[str]:
     return lines
 
 
-def _axe_target(page: Page) -> tuple[Page, Callable[[], None]]:
+_audit_pages: dict[int, tuple[Page, dict[str, str]]] = {}
+
+
+def _axe_target(page: Page) -> Page:
     """The page axe runs in. axe-core needs timers, which a page without JavaScript never
     fires: for such a page, its exact DOM is loaded into a JavaScript-enabled page at the
-    same origin (so stylesheets load), with the platform's own scripts blocked."""
+    same origin (so the stylesheets load), with the platform's own scripts blocked."""
     if getattr(page, "javascript_enabled", True):
-        return page, lambda: None
+        return page
+    browser = page.context.browser
+    assert browser is not None
+    if id(browser) not in _audit_pages:
+        snapshot: dict[str, str] = {}
+        audit = browser.new_context(viewport=DESKTOP).new_page()
+        audit.route("**/*.js", lambda route: route.abort())
+        audit.route(
+            "**/*__axe_snapshot__*",
+            lambda route: route.fulfill(
+                body=snapshot["html"], content_type="text/html; charset=utf-8"
+            ),
+        )
+        _audit_pages[id(browser)] = (audit, snapshot)
+    audit, snapshot = _audit_pages[id(browser)]
     # What a browser without JavaScript shows inside <noscript> must be checked too.
-    html = re.sub(r"<(/?)noscript\b", r"<\1div", page.content())
-    context = page.context.browser.new_context(viewport=DESKTOP)  # type: ignore[union-attr]
-    audit = context.new_page()
-    audit_url = page.url.split("#")[0].split("?")[0] + "?__axe_snapshot__"
-    audit.route("**/*.js", lambda route: route.abort())
-    audit.route(
-        audit_url, lambda route: route.fulfill(body=html, content_type="text/html; charset=utf-8")
-    )
-    audit.goto(audit_url)
-    return audit, context.close
+    snapshot["html"] = re.sub(r"<(/?)noscript\b", r"<\1div", page.content())
+    audit.goto(page.url.split("#")[0].split("?")[0] + "?__axe_snapshot__")
+    return audit
 
 
 def check_accessibility(page: Page, name: str) -> None:
@@ -219,23 +229,20 @@ def check_accessibility(page: Page, name: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     safe = re.sub(r"[^a-z0-9-]+", "-", name.lower()).strip("-")
     problems: list[str] = []
-    audit, close_audit = _axe_target(page)
-    try:
-        for label, viewport in (("desktop", DESKTOP), ("mobile-375", MOBILE)):
-            page.set_viewport_size(viewport)
-            audit.set_viewport_size(viewport)
-            problems += _axe_report(_run_axe(audit), viewport["width"])
-            if viewport is DESKTOP:
-                problems += page.evaluate(_DOM_CHECKS)
-            if viewport is MOBILE:
-                overflow = page.evaluate(
-                    "document.documentElement.scrollWidth - document.documentElement.clientWidth"
-                )
-                if overflow > 0:
-                    problems.append(f"[375px] page scrolls sideways by {overflow}px (no reflow)")
-            page.screenshot(path=str(ARTIFACTS / f"{safe}-{label}.png"), full_page=True)
-    finally:
-        close_audit()
+    audit = _axe_target(page)
+    for label, viewport in (("desktop", DESKTOP), ("mobile-375", MOBILE)):
+        page.set_viewport_size(viewport)
+        audit.set_viewport_size(viewport)
+        problems += _axe_report(_run_axe(audit), viewport["width"])
+        if viewport is DESKTOP:
+            problems += page.evaluate(_DOM_CHECKS)
+        if viewport is MOBILE:
+            overflow = page.evaluate(
+                "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+            )
+            if overflow > 0:
+                problems.append(f"[375px] page scrolls sideways by {overflow}px (no reflow)")
+        page.screenshot(path=str(ARTIFACTS / f"{safe}-{label}.png"), full_page=True)
     page.set_viewport_size(DESKTOP)
     if os.environ.get("E2E_TIMING"):
         print(f"check_page {name}: {time.monotonic() - started:.2f}s")
@@ -253,7 +260,10 @@ def totp_code(secret: str, not_in: set[str] | None = None) -> str:
     totp = pyotp.TOTP(secret)
     code = totp.now()
     while not_in and code in not_in:
-        time.sleep(totp.interval - time.time() % totp.interval + 0.2)
+        wait = totp.interval - time.time() % totp.interval + 0.2
+        if os.environ.get("E2E_TIMING"):
+            print(f"waiting {wait:.1f}s for the next TOTP time step")
+        time.sleep(wait)
         code = totp.now()
     return code
 

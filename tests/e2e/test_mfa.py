@@ -57,10 +57,20 @@ def test_enrol_authenticator_app_and_sign_in_with_it(page: Page, check_page) -> 
     expect(page.get_by_text("Protect your account with two-factor authentication")).to_have_count(0)
     sign_out(page)
 
+    # A recorded recovery code stands in for the app (and is then used up).
     sign_in(page, email)
     expect(page).to_have_url(re.compile(r"/accounts/2fa/authenticate/$"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Two-Factor Authentication")
     check_page(page, "mfa-06-sign-in-second-factor")
+    page.get_by_label("Code").fill(codes[0])
+    page.get_by_role("main").get_by_role("button", name="Sign In", exact=True).click()
+    expect(page.get_by_role("heading", level=1, name="Your account")).to_be_visible()
+    page.goto("/accounts/2fa/")
+    expect(page.get_by_role("main")).to_contain_text("There are 9 out of 10 recovery codes")
+    sign_out(page)
+
+    # Then the authenticator app, with a code it shows now (not the one used to activate).
+    sign_in(page, email)
     page.get_by_label("Code").fill(totp_code(secret, not_in=used))
     page.get_by_role("main").get_by_role("button", name="Sign In", exact=True).click()
     expect(page.get_by_role("heading", level=1, name="Your account")).to_be_visible()
