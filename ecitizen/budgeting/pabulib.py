@@ -226,7 +226,9 @@ def _rows(lines: Iterator[tuple[int, str]]) -> Iterator[tuple[int, list[str]]]:
         if not line:
             continue
         if '"' in line:
-            cells = _split_quoted(line, ((k, v.rstrip("\r")) for k, v in lines), lineno)
+            # Not line: a quoted field may end this line with spaces that belong to it.
+            text = raw.rstrip("\r").lstrip()
+            cells = _split_quoted(text, ((k, v.rstrip("\r")) for k, v in lines), lineno)
         else:
             cells = line.split(";")
             if "; " in line or " ;" in line or "\t" in line:

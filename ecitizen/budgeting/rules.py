@@ -130,7 +130,7 @@ def _json_money(value: Money) -> int | str:
 
 
 def _fmt(value: Money) -> str:
-    """Human formatting with thousands separators (exact; fractions shown as decimals)."""
+    """For explanations: thousands separators; a fraction is shown rounded to 2 decimals."""
     if isinstance(value, Fraction) and value.denominator != 1:
         return f"{float(value):,.2f}"
     return f"{int(value):,}"
@@ -464,15 +464,17 @@ def equal_shares(
             notes.append("Every project with a supporter fits in the budget together.")
         else:
             # Step 0 (the real budget) always fits; stop at the first step that does not.
-            while True:
+            # Like pabutools, never go past a total of budget * (n + 1), i.e. step = budget.
+            last = int(budget)
+            while step < last:
                 runs += 1
                 if mes.outcome_cost(mes.run(step + 1)) > budget:
+                    notes.append(
+                        f"Raising every voter's share by {step + 1} would have funded projects "
+                        f"costing more than the budget, so Add1 stopped at a raise of {step}."
+                    )
                     break
                 step += 1
-            notes.append(
-                f"Raising every voter's share by {step + 1} would have funded projects costing "
-                f"more than the budget, so Add1 stopped at a raise of {step}."
-            )
     return _mes_result(election, mes, mes.run(step, explain=True), step, runs, notes)
 
 

@@ -190,6 +190,30 @@ def test_write_then_parse_built_election() -> None:
 
 
 @pytest.mark.parametrize(
+    "name",
+    [
+        "  leading and trailing  ",
+        'a "quoted" word',
+        '"starts with a quote',
+        "semi;colon",
+        "line\nbreak",
+        "spaces before a break   \nand after",
+        "comma, and ünïcödé",
+        '""',
+        "\t",
+    ],
+)
+def test_awkward_names_round_trip(name: str) -> None:
+    election = pabulib.parse(SMALL)
+    election.projects["b"].fields["name"] = name
+    election.meta["description"] = name
+    again = pabulib.parse(pabulib.write(election))
+    assert again.projects["b"].name == name
+    assert again.meta["description"] == name
+    assert again == election
+
+
+@pytest.mark.parametrize(
     ("text", "message"),
     [
         ("", "missing META section"),

@@ -251,6 +251,18 @@ def test_add1_stops_exactly_at_the_budget() -> None:
     assert pabutools_mes(instance, profile, TieBreak.CHEAPEST, add1=True) == set(result.selected)
 
 
+def test_add1_raises_shares_at_most_by_the_budget() -> None:
+    # b (100) only becomes affordable for its voter once shares reach 105, far beyond the
+    # last step pabutools tries (a total of budget * (n + 1), i.e. a raise of 10 here).
+    election = make(10, {"a": 5, "b": 100}, [("a", "b")])
+    result = equal_shares(election)
+    assert result.selected == ["a"]
+    assert result.add1_steps == 10
+    assert result.runs == 11  # steps 1..10 probed, then the final run that explains
+    instance, profile = pabutools_from(election)
+    assert pabutools_mes(instance, profile, TieBreak.CHEAPEST, add1=True) == {"a"}
+
+
 @pytest.mark.parametrize(
     ("tie_break", "winner"), [(TieBreak.CHEAPEST, "b"), (TieBreak.PROJECT_ID, "a")]
 )
