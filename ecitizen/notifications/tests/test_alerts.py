@@ -49,8 +49,7 @@ def test_an_emergency_needs_a_second_person(
     assert alert_create(actor=publisher, data=alert_data()).status == Alert.Status.PUBLISHED
     settings.NOTIFICATIONS_APPROVAL_SEVERITIES = []
     assert (
-        alert_create(actor=publisher, data=alert_data("emergency")).status
-        == Alert.Status.PUBLISHED
+        alert_create(actor=publisher, data=alert_data("emergency")).status == Alert.Status.PUBLISHED
     )
 
 
@@ -131,7 +130,9 @@ def test_inbox_shows_area_alerts_without_a_row_per_resident(
     there = make_resident(harbour)
     nowhere = make_resident(None)
     alert = alert_create(actor=publisher, data=alert_data())
-    everyone = alert_create(actor=publisher, data=alert_data("disruption", areas=[], all_areas=True))
+    everyone = alert_create(
+        actor=publisher, data=alert_data("disruption", areas=[], all_areas=True)
+    )
     assert AlertRead.objects.count() == 0
     assert [a.pk for a in selectors.inbox_alerts(here)] == [everyone.pk, alert.pk]
     assert [a.pk for a in selectors.inbox_alerts(there)] == [everyone.pk]
@@ -148,7 +149,11 @@ def test_inbox_shows_area_alerts_without_a_row_per_resident(
 
 
 def test_inbox_alerts_cost_one_query_whatever_the_population(
-    make_resident: Any, publisher: Any, alert_data: Any, riverside: Any, django_assert_num_queries: Any
+    make_resident: Any,
+    publisher: Any,
+    alert_data: Any,
+    riverside: Any,
+    django_assert_num_queries: Any,
 ) -> None:
     for _ in range(3):
         alert_create(actor=publisher, data=alert_data())
@@ -212,7 +217,7 @@ def test_cap_documents_are_valid_cap_1_2(
 
     update_root = _valid_cap(client.get(f"/alerts/{update.pk}/cap.xml").content)
     assert update_root.findtext(f"{CAP}msgType") == "Update"
-    sender, identifier, sent = update_root.findtext(f"{CAP}references").split(",")  # type: ignore[union-attr]
+    sender, identifier, _sent = update_root.findtext(f"{CAP}references").split(",")  # type: ignore[union-attr]
     assert identifier == original.identifier and sender == "alerts@ecitizen.example"
     cancel_root = _valid_cap(client.get(f"/alerts/{cancel.pk}/cap.xml").content)
     assert cancel_root.findtext(f"{CAP}msgType") == "Cancel"
