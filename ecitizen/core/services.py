@@ -1,18 +1,19 @@
-"""Writes to reference data (areas, agencies): platform admins only, audited. And the
-re-encryption of sensitive fields under the current key."""
+"""Writes to reference data (areas, agencies, public holidays): platform admins only,
+audited. And the re-encryption of sensitive fields under the current key."""
 
+import datetime
 from dataclasses import dataclass
 from typing import Any
 
 from django.apps import apps
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.utils.translation import gettext as _
 
 from ecitizen.audit.services import audit_record
 from ecitizen.core import crypto
 from ecitizen.core.fields import EncryptedTextField
-from ecitizen.core.models import Agency, Area
+from ecitizen.core.models import Agency, Area, Holiday
 
 
 @transaction.atomic
@@ -60,6 +61,49 @@ def agency_save(*, actor: Any, agency: Agency | None = None, **fields: Any) -> A
         data={"fields": sorted([*fields, *(["areas"] if areas is not None else [])])},
     )
     return agency
+
+
+def _require_platform_admin(actor: Any) -> None:
+    """``actor=None`` is the system itself (a seed or a command); people must be platform admins."""
+    from ecitizen.accounts.models import StaffRole
+    from ecitizen.accounts.selectors import user_has_role
+
+    if actor is not None and not user_has_role(actor, StaffRole.Role.PLATFORM_ADMIN):
+        raise PermissionDenied
+
+
+@transaction.atomic
+def holiday_save(
+    *, actor: Any, date: datetime.date, name: str, holiday: Holiday | None = None
+) -> Holiday:
+    """Add a public holiday (``holiday=None``) or change one. Service-level clocks skip it
+    from now on; due dates already worked out are not moved."""
+    _require_platform_admin(actor)
+    created = holiday is None
+    holiday = holiday or Holiday()
+    holiday.date = date
+    holiday.name = (name or "").strip()
+    holiday.full_clean()
+    holiday.save()
+    audit_record(
+        actor=actor,
+        action="core.holiday.created" if created else "core.holiday.updated",
+        obj=holiday,
+        data={"date": holiday.date.isoformat(), "name": holiday.name},
+    )
+    return holiday
+
+
+@transaction.atomic
+def holiday_delete(*, actor: Any, holiday: Holiday) -> None:
+    _require_platform_admin(actor)
+    audit_record(
+        actor=actor,
+        action="core.holiday.deleted",
+        obj=holiday,
+        data={"date": holiday.date.isoformat(), "name": holiday.name},
+    )
+    holiday.delete()
 
 
 def encrypted_fields() -> list[tuple[type[models.Model], EncryptedTextField]]:

@@ -1,0 +1,493 @@
+"""Reads for staff case work, scoped to the requester: the work queue of an agency, one case
+with everything needed to decide it, and the SLA state of each case.
+
+Deny by default: only case officers and agency admins of the application's agency (and
+platform admins) see a case; anyone else gets 404. The queue runs a fixed number of queries
+whatever the number of cases (filters, paging, SLA state per row).
+"""
+
+import datetime
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, F, Prefetch, Q, Sum
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
+
+from ecitizen.accounts.models import StaffRole, User
+from ecitizen.accounts.selectors import staff_roles, user_has_role
+from ecitizen.applications import engine
+from ecitizen.applications.casework import (
+    CASE_ROLES,
+    WORKABLE,
+    can_work_on,
+    is_agency_admin,
+    requires_second_approval,
+    staff_name,
+)
+from ecitizen.applications.models import (
+    Application,
+    ApplicationEvent,
+    Document,
+    InternalNote,
+)
+from ecitizen.applications.selectors import district_choices
+from ecitizen.applications.timeline import EVENT_LABELS
+from ecitizen.catalogue.models import Service
+from ecitizen.core.i18n import tr
+from ecitizen.core.models import Agency
+from ecitizen.core.workdays import add_working_days, public_holidays, working_days_between
+from ecitizen.payments.models import LedgerEntry, Payment
+
+Status = Application.Status
+Role = StaffRole.Role
+PER_PAGE = 25
+DUE_SOON_WORKING_DAYS = 2
+# Never submitted: not a case.
+NOT_CASES = (Status.DRAFT, Status.EXPIRED)
+
+STATUS_FILTERS: list[tuple[str, Any]] = [
+    ("", gettext_lazy("Open cases (waiting for a decision)")),
+    (Status.SUBMITTED, Status.SUBMITTED.label),
+    (Status.INFO_REQUESTED, gettext_lazy("Waiting for information from the resident")),
+    (Status.AWAITING_SECOND_APPROVAL, Status.AWAITING_SECOND_APPROVAL.label),
+    (Status.APPROVED, gettext_lazy("Approved (to issue)")),
+    (Status.ISSUED, Status.ISSUED.label),
+    (Status.REJECTED, Status.REJECTED.label),
+    (Status.REVOKED, Status.REVOKED.label),
+    (Status.WITHDRAWN, Status.WITHDRAWN.label),
+    (Status.AWAITING_PAYMENT, gettext_lazy("Waiting for payment (not yet submitted)")),
+    ("all", gettext_lazy("All")),
+]
+SLA_FILTERS: list[tuple[str, Any]] = [
+    ("", gettext_lazy("Any")),
+    ("overdue", gettext_lazy("Overdue")),
+    ("due_soon", gettext_lazy("Due within 2 working days")),
+    ("on_track", gettext_lazy("On track")),
+    ("paused", gettext_lazy("Paused (waiting for the resident)")),
+]
+
+# How staff read the timeline (residents read ``timeline.EVENT_LABELS``).
+STAFF_EVENT_LABELS = {
+    "started": gettext_lazy("Draft started"),
+    "submitted": gettext_lazy("Submitted"),
+    "payment_requested": gettext_lazy("Sent, waiting for payment"),
+    "paid": gettext_lazy("Payment received"),
+    "assigned": gettext_lazy("Assigned"),
+    "reassigned": gettext_lazy("Reassigned"),
+    "released": gettext_lazy("Released to the queue"),
+    "note_added": gettext_lazy("Internal note added"),
+    "info_requested": gettext_lazy("Information requested from the resident"),
+    "info_provided": gettext_lazy("The resident sent information"),
+    "second_approval_requested": gettext_lazy("First approval: waiting for a second officer"),
+    "returned": gettext_lazy("Sent back by the second officer"),
+    "approved": gettext_lazy("Approved"),
+    "rejected": gettext_lazy("Rejected"),
+    "refunded": gettext_lazy("Fee refunded"),
+    "issued": gettext_lazy("Permit issued"),
+    "revoked": gettext_lazy("Permit revoked"),
+    "withdrawn": gettext_lazy("Withdrawn by the resident"),
+}
+
+
+# --- agencies and SLA ------------------------------------------------------------------------
+
+
+def case_agencies(user: User) -> list[Agency]:
+    """Agencies whose cases this member of staff works on (every agency for platform admins)."""
+    if user_has_role(user, Role.PLATFORM_ADMIN):
+        return list(Agency.objects.order_by("name"))
+    agencies = {
+        role.agency_id: role.agency
+        for role in staff_roles(user)
+        if role.role in CASE_ROLES and role.agency is not None
+    }
+    return sorted(agencies.values(), key=lambda agency: agency.name)
+
+
+@dataclass(frozen=True)
+class SlaState:
+    code: str  # "overdue" | "due_soon" | "on_track" | "paused" | "" (no clock: decided)
+    label: str
+    working_days: int | None = None  # left (negative: late by)
+
+
+def sla_state(
+    application: Application, today: datetime.date, holidays: set[datetime.date]
+) -> SlaState:
+    """Where the case stands against its due date, in working days."""
+    if application.status not in Application.OPEN_STATUSES or application.due_date is None:
+        return SlaState("", "")
+    if application.clock_paused_at is not None:
+        return SlaState("paused", _("Paused: waiting for the resident"))
+    due = application.due_date
+    days = working_days_between(today, due, holidays)
+    if due < today:
+        late = -days
+        label = (
+            ngettext("Overdue by %(days)s working day", "Overdue by %(days)s working days", late)
+            % {"days": late}
+            if late > 0
+            else _("Overdue")
+        )
+        return SlaState("overdue", label, days)
+    if days == 0:
+        label = _("Due today")
+    else:
+        label = ngettext("Due in %(days)s working day", "Due in %(days)s working days", days) % {
+            "days": days
+        }
+    soon = due <= add_working_days(today, DUE_SOON_WORKING_DAYS, holidays)
+    return SlaState("due_soon" if soon else "on_track", label, days)
+
+
+def _sla_filter(code: str, today: datetime.date, holidays: set[datetime.date]) -> Q:
+    soon_limit = add_working_days(today, DUE_SOON_WORKING_DAYS, holidays)
+    running = Q(status__in=Application.OPEN_STATUSES, clock_paused_at__isnull=True)
+    if code == "overdue":
+        return running & Q(due_date__lt=today)
+    if code == "due_soon":
+        return running & Q(due_date__gte=today, due_date__lte=soon_limit)
+    if code == "on_track":
+        return running & Q(due_date__gt=soon_limit)
+    if code == "paused":
+        return Q(status__in=Application.OPEN_STATUSES, clock_paused_at__isnull=False)
+    return Q()
+
+
+# --- the queue -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    service: int | None = None
+    status: str = ""  # "" open cases; a status; "all"
+    sla: str = ""  # "" | overdue | due_soon | on_track | paused
+    assignee: str = ""  # "" anyone | "me" | "none" | a user id
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    application: Application
+    service_title: str
+    sla: SlaState
+    assignee_name: str
+
+
+@dataclass
+class QueueSummary:
+    open: int = 0
+    overdue: int = 0
+    due_soon: int = 0
+    unassigned: int = 0
+
+
+@dataclass
+class Queue:
+    agency: Agency
+    page: Page
+    rows: list[QueueRow]
+    summary: QueueSummary
+
+
+def queue_services(agency: Agency) -> list[tuple[int, str]]:
+    services = Service.objects.filter(agency=agency).select_related("published_version")
+    return sorted(
+        (
+            (
+                service.pk,
+                tr(service.published_version.title) if service.published_version else service.slug,
+            )
+            for service in services
+        ),
+        key=lambda item: item[1].lower(),
+    )
+
+
+def agency_officers(agency: Agency) -> list[tuple[int, str]]:
+    """(id, name) of the staff who may be given this agency's cases (case officers and agency
+    admins), in name order."""
+    officers = (
+        User.objects.filter(
+            is_active=True, staff_roles__agency=agency, staff_roles__role__in=CASE_ROLES
+        )
+        .select_related("profile")
+        .distinct()
+    )
+    return sorted(
+        ((officer.pk, staff_name(officer)) for officer in officers),
+        key=lambda item: item[1].lower(),
+    )
+
+
+def case_queue(
+    *,
+    user: User,
+    agency: Agency,
+    filters: QueueFilters,
+    page_number: Any = 1,
+    per_page: int = PER_PAGE,
+    today: datetime.date | None = None,
+) -> Queue:
+    """One page of an agency's cases, most urgent first (due date, then submission), with
+    each case's SLA state. Only for staff of that agency: 404 otherwise."""
+    if not user_has_role(user, *CASE_ROLES, agency_id=agency.pk):
+        raise Http404
+    today = today or timezone.localdate()
+    holidays = public_holidays()
+    cases = Application.objects.filter(agency=agency).exclude(status__in=NOT_CASES)
+    summary_row = cases.aggregate(
+        open=Count("pk", filter=Q(status__in=Application.OPEN_STATUSES)),
+        overdue=Count("pk", filter=_sla_filter("overdue", today, holidays)),
+        due_soon=Count("pk", filter=_sla_filter("due_soon", today, holidays)),
+        unassigned=Count(
+            "pk", filter=Q(status__in=Application.OPEN_STATUSES, assignee__isnull=True)
+        ),
+    )
+    if filters.status == "all":
+        pass
+    elif filters.status:
+        cases = cases.filter(status=filters.status)
+    else:
+        cases = cases.filter(status__in=Application.OPEN_STATUSES)
+    if filters.service:
+        cases = cases.filter(service_id=filters.service)
+    if filters.sla:
+        cases = cases.filter(_sla_filter(filters.sla, today, holidays))
+    if filters.assignee == "me":
+        cases = cases.filter(assignee=user)
+    elif filters.assignee == "none":
+        cases = cases.filter(assignee__isnull=True)
+    elif filters.assignee.isdigit():
+        cases = cases.filter(assignee_id=int(filters.assignee))
+    cases = cases.select_related("service_version", "assignee__profile").order_by(
+        F("due_date").asc(nulls_last=True), F("submitted_at").asc(nulls_last=True), "pk"
+    )
+    page = Paginator(cases, per_page).get_page(page_number)
+    rows = [
+        QueueRow(
+            application=application,
+            service_title=tr(application.service_version.title),
+            sla=sla_state(application, today, holidays),
+            assignee_name=staff_name(application.assignee),
+        )
+        for application in page.object_list
+    ]
+    return Queue(
+        agency=agency,
+        page=page,
+        rows=rows,
+        summary=QueueSummary(**summary_row),
+    )
+
+
+# --- one case --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StaffTimelineEntry:
+    at: datetime.datetime
+    label: str
+    message: str
+    internal: bool
+    actor_name: str
+    detail: str = ""
+
+
+def staff_timeline(events: list[ApplicationEvent]) -> list[StaffTimelineEntry]:
+    entries = []
+    for event in events:
+        label = STAFF_EVENT_LABELS.get(event.kind) or EVENT_LABELS.get(event.kind) or event.kind
+        detail = ""
+        if event.kind in ("assigned", "reassigned") and event.data.get("assignee_name"):
+            detail = _("To %(name)s") % {"name": event.data["assignee_name"]}
+        elif event.kind == "released" and event.data.get("previous_name"):
+            detail = _("From %(name)s") % {"name": event.data["previous_name"]}
+        elif event.kind == "refunded" and event.data.get("amount"):
+            detail = engine.format_money(event.data["amount"], event.data.get("currency", "EUR"))
+        entries.append(
+            StaffTimelineEntry(
+                at=event.created_at,
+                label=str(label),
+                message=event.message,
+                internal=event.internal,
+                actor_name=staff_name(event.actor) if event.actor_id else _("System"),
+                detail=detail,
+            )
+        )
+    return entries
+
+
+@dataclass(frozen=True)
+class CaseActions:
+    """What this member of staff can do on this case now (the services check it again)."""
+
+    claim: bool = False
+    release: bool = False
+    assign: bool = False
+    request_info: bool = False
+    approve: bool = False
+    reject: bool = False
+    send_back: bool = False
+    issue: bool = False
+    revoke: bool = False
+    second_approval: bool = False  # the case waits for this person's second approval
+    waiting_for_other: bool = False  # this person gave the first approval
+
+
+def case_actions(user: User, application: Application) -> CaseActions:
+    if application.applicant_id == user.pk:
+        return CaseActions()  # nobody works on their own application
+    status = application.status
+    admin = is_agency_admin(user, application)
+    handler = application.assignee_id == user.pk or admin
+    workable = status in WORKABLE
+    second = status == Status.AWAITING_SECOND_APPROVAL
+    other_officer = application.first_approver_id != user.pk
+    issues = bool(application.service_version.definition.get("issues"))
+    return CaseActions(
+        claim=workable and application.assignee_id is None,
+        release=workable
+        and application.assignee_id is not None
+        and (application.assignee_id == user.pk or admin),
+        assign=workable and admin,
+        request_info=handler and status == Status.SUBMITTED,
+        approve=(handler and status == Status.SUBMITTED) or (second and other_officer),
+        reject=(handler and status in (Status.SUBMITTED, Status.INFO_REQUESTED))
+        or (second and other_officer),
+        send_back=second and other_officer,
+        issue=status == Status.APPROVED and issues,
+        revoke=status == Status.ISSUED,
+        second_approval=second and other_officer,
+        waiting_for_other=second and not other_officer,
+    )
+
+
+def case_for_staff(*, user: User, reference: str) -> Application:
+    """A case (an application past its draft) of the user's agency, lightly loaded, for the
+    decision pages; 404 for anyone else."""
+    application = (
+        Application.objects.filter(reference=reference)
+        .exclude(status__in=NOT_CASES)
+        .select_related(
+            "service_version", "service", "agency", "assignee__profile", "first_approver"
+        )
+        .first()
+    )
+    if application is None or not can_work_on(user, application):
+        raise Http404
+    return application
+
+
+@dataclass(frozen=True)
+class DocumentRow:
+    document: Document
+    question: str  # the question it answers, or that it came with an information response
+
+
+def _document_rows(definition: dict[str, Any], documents: list[Document]) -> list[DocumentRow]:
+    questions = engine.question_map(definition)
+    rows = []
+    for doc in documents:
+        question = questions.get(doc.question_id)
+        label = tr(question.get("label")) if question else _("Sent with an answer to a request")
+        rows.append(DocumentRow(doc, label))
+    return rows
+
+
+@dataclass
+class CaseDetail:
+    application: Application
+    service_title: str
+    sections: list[engine.AnswerSection]
+    documents: list[DocumentRow]
+    payments: list[Any]  # Payment, annotated with ``refunded``
+    amount_due: int
+    info_requests: list[Any]
+    notes: list[InternalNote]
+    timeline: list[StaffTimelineEntry]
+    sla: SlaState
+    actions: CaseActions
+    second_approval_required: bool
+
+
+def case_detail(*, user: User, reference: str, today: datetime.date | None = None) -> CaseDetail:
+    """Everything needed to decide a case, in a fixed number of queries: answers with their
+    question labels, documents, payments (with what was refunded), information requests,
+    internal notes, the full timeline (internal events too) and the resident's contact
+    details. 404 for anyone but staff of the application's agency."""
+    from ecitizen.payments.services import amount_due
+
+    application = (
+        Application.objects.filter(reference=reference)
+        .exclude(status__in=NOT_CASES)
+        .select_related(
+            "service_version",
+            "service",
+            "agency",
+            "applicant__profile__area",
+            "assignee__profile",
+            "first_approver__profile",
+            "assisted_by",
+            "permit",
+        )
+        .prefetch_related(
+            Prefetch(
+                "events",
+                queryset=ApplicationEvent.objects.select_related("actor__profile"),
+                to_attr="all_events",
+            ),
+            Prefetch(
+                "documents",
+                queryset=Document.objects.filter(removed_at__isnull=True),
+                to_attr="current_documents",
+            ),
+            Prefetch("info_requests", to_attr="all_info_requests"),
+            Prefetch(
+                "notes",
+                queryset=InternalNote.objects.select_related("author__profile"),
+                to_attr="all_notes",
+            ),
+            Prefetch(
+                "payments",
+                queryset=Payment.objects.annotate(
+                    refunded=Sum(
+                        "ledger_entries__amount",
+                        filter=Q(ledger_entries__kind=LedgerEntry.Kind.REFUND),
+                        default=0,
+                    )
+                ).order_by("created_at", "pk"),
+                to_attr="all_payments",
+            ),
+        )
+        .first()
+    )
+    if application is None or not can_work_on(user, application):
+        raise Http404
+    definition = application.service_version.definition
+    documents: list[Document] = application.current_documents  # type: ignore[attr-defined]
+    sections = engine.answer_sections(
+        definition,
+        application.answers,
+        {},  # answers were frozen at submission: never read the profile again
+        districts=dict(district_choices()),
+        documents={doc.pk: doc.original_name for doc in documents},
+        currency=(definition.get("fee") or {}).get("currency") or application.currency,
+    )
+    return CaseDetail(
+        application=application,
+        service_title=tr(application.service_version.title),
+        sections=sections,
+        documents=_document_rows(definition, documents),
+        payments=application.all_payments,  # type: ignore[attr-defined]
+        amount_due=amount_due(application),
+        info_requests=application.all_info_requests,  # type: ignore[attr-defined]
+        notes=application.all_notes,  # type: ignore[attr-defined]
+        timeline=staff_timeline(application.all_events),  # type: ignore[attr-defined]
+        sla=sla_state(application, today or timezone.localdate(), public_holidays()),
+        actions=case_actions(user, application),
+        second_approval_required=requires_second_approval(application),
+    )
