@@ -1,58 +1,136 @@
-"""The seam between case work and notifications: "this application's status changed".
+"""The seam between case work (and payments) and notifications: "this application's status
+changed".
 
-Services call ``application_status_changed_on_commit`` from inside their transaction; once it
-commits, ``application_status_changed`` hands the email to the task worker. For now the
-resident gets a plain email in their language (the notifications issue will route it
-through its templates, channels and preferences by replacing the body of
-``application_status_changed``).
+Services call ``application_status_changed_on_commit`` from inside their transaction: the
+resident's messages (inbox, and email/SMS as their preferences say) are written in that same
+transaction (the outbox), so they exist if and only if the change commits; delivery is
+queued once it commits. ``application_status_changed`` does the same from outside a
+transaction (e.g. a task), in its own.
 
-Emails say what happened and where to read more; they never carry the reason or the
-officer's message (those are read after signing in).
+Messages say what happened and where to read more; they never carry the reason or the
+officer's message (those are read after signing in). Each (application, kind, occurrence)
+is told once, however often this is called (idempotency keys).
 """
 
-import functools
-import logging
+from typing import Any
 
 from django.db import transaction
-from django.tasks import task
-from django.utils.translation import gettext_lazy as _
+from django.urls import reverse
+from django.utils import formats, timezone, translation
 
-from ecitizen.applications.models import Application
+from ecitizen.applications.models import Application, IssuedPermit
+from ecitizen.core.i18n import tr
+from ecitizen.core.money import format_money
 
-log = logging.getLogger("ecitizen.applications")
-
-# kind → email subject (the template is ``applications/email/case_<kind>.txt``).
-SUBJECTS = {
-    "info_requested": _("We need more information about your application %(reference)s"),
-    "approved": _("Your application %(reference)s has been approved"),
-    "rejected": _("Decision on your application %(reference)s"),
-    "issued": _("Your permit for application %(reference)s is ready"),
-    "revoked": _("Your permit for application %(reference)s has been revoked"),
+KINDS = {
+    "submitted": "application.submitted",
+    "info_requested": "application.info_requested",
+    "approved": "application.approved",
+    "rejected": "application.rejected",
+    "issued": "application.issued",
+    "revoked": "application.revoked",
+    "draft_reminder": "application.draft_reminder",
+    "payment_receipt": "payment.receipt",
 }
+# Kept for callers of the first version of this seam.
+SUBJECTS = dict.fromkeys(KINDS)
 
 
-def application_status_changed(application_id: int, kind: str) -> None:
-    """Tell the resident about ``kind`` (one of ``SUBJECTS``). Call after commit."""
-    if kind not in SUBJECTS:
-        raise ValueError(f"Unknown status change {kind!r}")
-    send_status_email.enqueue(application_id, kind)
+def _url(path: str) -> str:
+    from ecitizen.notifications.rendering import public_url
+
+    return public_url(path)
 
 
-def application_status_changed_on_commit(application: Application, kind: str) -> None:
-    """Call from inside a service: the resident is told only if the change commits."""
-    transaction.on_commit(functools.partial(application_status_changed, application.pk, kind))
+def application_values(application: Application, language: str) -> dict[str, Any]:
+    profile = getattr(application.applicant, "profile", None)
+    return {
+        "name": (profile.legal_name if profile else "") or application.applicant.email,
+        "reference": application.reference,
+        "service": tr(application.service_version.title, language),
+        "url": _url(reverse("applications:detail", args=[application.reference])),
+    }
 
 
-@task
-def send_status_email(application_id: int, kind: str) -> bool:
-    from ecitizen.applications.tasks import _email_resident
+def permit_values(permit: IssuedPermit) -> dict[str, Any]:
+    application = permit.application
+    language = application.applicant.profile.preferred_language
+    values = application_values(application, language)
+    with translation.override(language):
+        values["expires_on"] = formats.date_format(permit.valid_until, "DATE_FORMAT")
+    values["permit_number"] = permit.number
+    return values
+
+
+def _occurrence(application: Application, kind: str) -> tuple[str, dict[str, Any]]:
+    """What makes this occurrence unique, and extra values/attachments for it."""
+    if kind == "info_requested":
+        last = application.info_requests.order_by("-pk").values_list("pk", flat=True).first()
+        return f"{last}", {}
+    if kind == "draft_reminder":
+        expires = application.draft_expires_at
+        language = application.applicant.profile.preferred_language
+        with translation.override(language):
+            shown = (
+                formats.date_format(timezone.localtime(expires), "DATE_FORMAT") if expires else ""
+            )
+        return f"{expires.date() if expires else ''}", {"expires_on": shown}
+    if kind == "payment_receipt":
+        from ecitizen.payments.models import Payment
+
+        payment = (
+            Payment.objects.filter(application=application, status=Payment.Status.SUCCEEDED)
+            .order_by("-paid_at", "-pk")
+            .first()
+        )
+        if payment is None:
+            return "", {}
+        return f"{payment.pk}", {
+            "receipt": payment.reference,
+            "amount": format_money(payment.amount, payment.currency),
+            "_attachments": [{"kind": "receipt", "payment_id": payment.pk}],
+        }
+    return "", {}
+
+
+def _tell(application_id: int, kind: str) -> int:
+    from ecitizen.notifications.services import notification_send
 
     application = (
-        Application.objects.select_related("applicant", "service_version")
+        Application.objects.select_related("applicant__profile", "service_version")
         .filter(pk=application_id)
         .first()
     )
-    if application is None or kind not in SUBJECTS:
-        return False
-    _email_resident(application, f"case_{kind}", SUBJECTS[kind])
-    return True
+    if application is None:
+        return 0
+    occurrence, extra = _occurrence(application, kind)
+    if kind == "payment_receipt" and not occurrence:
+        return 0
+    attachments = extra.pop("_attachments", None)
+    language = application.applicant.profile.preferred_language
+    values = {**application_values(application, language), **extra}
+    messages = notification_send(
+        actor=None,
+        recipient=application.applicant,
+        event=KINDS[kind],
+        values=values,
+        idempotency_key=f"application:{application.pk}:{kind}:{occurrence}",
+        url=values["url"],
+        attachments=attachments,
+    )
+    return len(messages)
+
+
+def application_status_changed(application_id: int, kind: str) -> None:
+    """Tell the resident about ``kind`` (one of ``KINDS``): in the current transaction if
+    there is one, otherwise in a transaction of its own."""
+    if kind not in KINDS:
+        raise ValueError(f"Unknown status change {kind!r}")
+    with transaction.atomic():
+        _tell(application_id, kind)
+
+
+def application_status_changed_on_commit(application: Application, kind: str) -> None:
+    """Call from inside a service: the messages are written in the service's transaction, so
+    the resident is told if and only if the change commits."""
+    application_status_changed(application.pk, kind)
