@@ -137,10 +137,10 @@ def main() -> int:
 
     print()
     print(f"{'benchmark':40} {'':5} {'ours':>9} {'pabutools':>10} {'speed-up':>9}")
-    for label, ours, theirs in rows:
+    for label, our_time, their_time in rows:
         for kind in ("wall", "cpu"):
-            mine = getattr(ours, kind)
-            other = getattr(theirs, kind) if theirs is not None else None
+            mine = getattr(our_time, kind)
+            other = getattr(their_time, kind) if their_time is not None else None
             their_txt = f"{other:9.2f}s" if other is not None else "  skipped"
             ratio = f"{other / mine:8.0f}x" if other is not None else ""
             print(f"{label:40} {kind:5} {mine:8.3f}s {their_txt:>10} {ratio:>9}")
