@@ -19,6 +19,8 @@ What the fixtures give a test
   allowed, no rule disabled), checks the page reflows at 375 px without sideways
   scrolling, and saves a full-page screenshot at both widths into ``test-artifacts/``.
 
+``E2E_TIMING=1 ... -s`` prints how long each page check and each TOTP time-step wait took.
+
 Every test module here sets ``pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]``
 so that, under ``--dist loadgroup``, the journeys share one worker (and one browser) while the other
 worker runs the unit tests.
