@@ -3,29 +3,37 @@ form engine as the website. Another person's application, document or payment an
 
 Answers travel as JSON (see ``ecitizen.applications.engine`` for each type's shape). To be
 validated exactly like the web form, a page's answers are turned into the page form's input
-and checked by ``engine.build_page_form``; its field errors come back as 422 details."""
+and checked by ``engine.build_page_form``; its field errors come back as 422 details.
 
+``cases_router``: staff case work (queue, one case, decisions) through ``casework`` and
+``case_selectors``, with the staff pages' rules."""
+
+import dataclasses
 import datetime
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any, Literal
 
-from django.core.exceptions import ValidationError
+from allauth.mfa.utils import is_mfa_enabled
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 from django.utils.datastructures import MultiValueDict
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
-from ninja import File, Form, Header, Router, Schema, UploadedFile
+from ninja import File, Form, Header, Query, Router, Schema, UploadedFile
 from pydantic import Field
 
 from ecitizen.accounts.models import User
+from ecitizen.accounts.selectors import user_has_role
 from ecitizen.api.auth import ApiPrincipal, api_auth
 from ecitizen.api.errors import ApiError, error_detail
 from ecitizen.api.schemas import error_responses
-from ecitizen.api.scopes import APPLICATIONS_READ, APPLICATIONS_WRITE
-from ecitizen.applications import engine, selectors, uploads
+from ecitizen.api.scopes import APPLICATIONS_READ, APPLICATIONS_WRITE, CASES_READ, CASES_WRITE
+from ecitizen.applications import case_selectors, casework, engine, selectors, uploads
 from ecitizen.applications.forms import InfoResponseForm, WithdrawForm
 from ecitizen.applications.models import Application, Document
 from ecitizen.applications.services import (
@@ -38,9 +46,12 @@ from ecitizen.applications.services import (
     application_withdraw,
 )
 from ecitizen.applications.timeline import entry_for
-from ecitizen.catalogue.apis import Shaped, paginated
+from ecitizen.audit.models import PersonalDataAccess
+from ecitizen.audit.services import personal_data_access_record
+from ecitizen.catalogue.apis import MAX_PAGE_SIZE, Shaped, paginated
 from ecitizen.catalogue.selectors import published_service_get
 from ecitizen.core.i18n import tr
+from ecitizen.core.workdays import public_holidays
 from ecitizen.payments.apis import MoneyOut, PaymentSummaryOut, money_out, payment_summary_out
 from ecitizen.payments.selectors import payments_for_application
 
@@ -704,7 +715,11 @@ def application_document(request: HttpRequest, reference: str, document_id: int)
     )
     if access.by_staff:  # staff read documents through the case endpoints (access is logged)
         raise Http404
-    document = access.document
+    return _file_response(access.document)
+
+
+def _file_response(document: Document) -> FileResponse:
+    """A private file, always as a download, never rendered or cached."""
     response = FileResponse(
         document.file.open("rb"),
         as_attachment=True,
@@ -1044,3 +1059,620 @@ def application_withdraw_endpoint(
     except ApplicationError as exc:
         raise _conflict(exc) from exc
     return _detail(request, reference)
+
+
+# === staff case work ==========================================================================
+#
+# The same rules as the back office's case pages: case officers and agency administrators of
+# the case's agency (platform administrators: every agency) with a second factor enrolled.
+# Anyone else gets 404, so the endpoints do not confirm that a case exists. Opening a case is
+# recorded in the applicant's "Who accessed my data".
+
+cases_router = Router(tags=["cases"])
+
+CASES_READ_AUTH = api_auth(CASES_READ)
+CASES_WRITE_AUTH = api_auth(CASES_WRITE, session=False)
+QueueStatus = Literal[
+    "submitted",
+    "info_requested",
+    "awaiting_second_approval",
+    "approved",
+    "issued",
+    "rejected",
+    "revoked",
+    "withdrawn",
+    "awaiting_payment",
+    "all",
+]
+SlaCode = Literal["overdue", "due_soon", "on_track", "paused"]
+
+
+class MfaRequired(ApiError):
+    status_code = 403
+    code = "mfa_required"
+    default_message = _("Staff must set up two-factor authentication before using staff endpoints.")
+
+
+def _staff(request: HttpRequest) -> User:
+    """The member of staff the request acts for, held to the staff pages' rules."""
+    user = _user(request)
+    if not user_has_role(user, *casework.CASE_ROLES):
+        raise Http404
+    if not is_mfa_enabled(user):
+        raise MfaRequired
+    return user
+
+
+def _case_error(exc: ApplicationError) -> ApiError:
+    """A refusal by a case-work service: 422 on the field at fault, else 409."""
+    field = getattr(exc, "field", None)
+    if field:
+        return invalid(f"body.payload.{field}", "invalid", exc.message)
+    if isinstance(exc, casework.CaseAlreadyClaimed):
+        return Conflict(exc.message, code="already_claimed")
+    return Conflict(exc.message)
+
+
+class StaffRefOut(Schema):
+    id: int
+    name: str
+
+
+class SlaOut(Schema):
+    code: str = Field(description="overdue, due_soon, on_track, paused, or empty once decided.")
+    label: str
+    working_days: int | None = Field(description="Working days left (negative: late by).")
+
+
+class CaseSummaryOut(Schema):
+    reference: str
+    service: ServiceRefOut
+    status: StatusCode
+    status_label: str
+    submitted_at: datetime.datetime | None
+    due_date: datetime.date | None
+    sla: SlaOut
+    assignee: StaffRefOut | None
+    url: str
+
+
+class QueueSummaryOut(Schema):
+    open: int
+    overdue: int
+    due_soon: int
+    unassigned: int
+
+
+class CaseQueueOut(Schema):
+    agency: AgencyRefOut
+    items: list[CaseSummaryOut]
+    count: int
+    summary: QueueSummaryOut = Field(description="Counts over the agency's open cases.")
+
+
+class CaseActionsOut(Schema):
+    claim: bool
+    release: bool
+    assign: bool
+    request_info: bool
+    approve: bool
+    reject: bool
+    send_back: bool
+    issue: bool
+    revoke: bool
+    second_approval: bool = Field(description="The case waits for your second approval.")
+    waiting_for_other: bool = Field(description="You gave the first approval.")
+
+
+class CaseStateOut(CaseSummaryOut):
+    """What a decision endpoint answers: the case's state, without personal data."""
+
+    actions: CaseActionsOut
+    decision_reason: str
+
+
+class ApplicantOut(Schema):
+    legal_name: str
+    email: str
+    phone: str
+    address: dict[str, str]
+    preferred_language: str
+    accessibility_needs: list[str]
+    accessibility_notes: str
+
+
+class AnswerRowOut(Schema):
+    question: str
+    label: str
+    lines: list[str] = Field(description="The answer as people read it.")
+
+
+class AnswerSectionOut(Schema):
+    page: str
+    title: str
+    rows: list[AnswerRowOut]
+
+
+class CaseDocumentOut(Schema):
+    id: int
+    question: str = Field(description="The label of the question it answers.")
+    name: str
+    content_type: str
+    size: int
+    sha256: str
+    uploaded_at: datetime.datetime
+    url: str = Field(description="Download it (each download is logged for the applicant).")
+
+
+class CasePaymentOut(Schema):
+    reference: str
+    amount: MoneyOut
+    refunded: int
+    status: str
+    paid_at: datetime.datetime | None
+
+
+class NoteOut(Schema):
+    author: str
+    text: str
+    created_at: datetime.datetime
+
+
+class StaffTimelineEntryOut(Schema):
+    at: datetime.datetime
+    label: str
+    message: str
+    internal: bool = Field(description="Staff only: never shown to the resident.")
+    actor: str
+    detail: str
+
+
+class CaseOut(CaseStateOut):
+    applicant: ApplicantOut
+    answers: dict[str, Any]
+    sections: list[AnswerSectionOut]
+    documents: list[CaseDocumentOut]
+    fee: MoneyOut | None
+    amount_due: MoneyOut
+    payments: list[CasePaymentOut]
+    info_requests: list[InfoRequestOut]
+    notes: list[NoteOut]
+    timeline: list[StaffTimelineEntryOut]
+    second_approval_required: bool
+    permit: PermitOut | None
+
+
+class MessageIn(Schema):
+    message: str = Field(
+        description="What you need from the resident (they read it).",
+        max_length=casework.MESSAGE_MAX_LENGTH,
+    )
+
+
+class ReasonIn(Schema):
+    reason: str = Field(
+        "", description="Why; the resident reads it.", max_length=casework.MESSAGE_MAX_LENGTH
+    )
+
+
+def _sla(state: Any) -> SlaOut:
+    return SlaOut(code=state.code, label=str(state.label), working_days=state.working_days)
+
+
+def _staff_ref(user: User | None) -> StaffRefOut | None:
+    return StaffRefOut(id=user.pk, name=casework.staff_name(user)) if user else None
+
+
+def _case_summary_fields(
+    request: HttpRequest, application: Application, sla: Any, service_slug: str | None = None
+) -> dict[str, Any]:
+    version = application.service_version
+    return {
+        "reference": application.reference,
+        "service": ServiceRefOut(
+            slug=service_slug or application.service.slug,
+            title=tr(version.title),
+            version=version.number,
+        ),
+        "status": application.status,
+        "status_label": str(application.get_status_display()),
+        "submitted_at": application.submitted_at,
+        "due_date": application.due_date,
+        "sla": _sla(sla),
+        "assignee": _staff_ref(application.assignee),
+        "url": _url(request, "api:case_detail", application.reference),
+    }
+
+
+def _case_state(request: HttpRequest, user: User, reference: str) -> CaseStateOut:
+    application = case_selectors.case_for_staff(user=user, reference=reference)
+    sla = case_selectors.sla_state(application, timezone.localdate(), public_holidays())
+    actions = case_selectors.case_actions(user, application)
+    return CaseStateOut(
+        **_case_summary_fields(request, application, sla),
+        actions=CaseActionsOut(**dataclasses.asdict(actions)),
+        decision_reason=application.decision_reason,
+    )
+
+
+def _case_for_action(request: HttpRequest, reference: str) -> tuple[User, Application]:
+    user = _staff(request)
+    return user, case_selectors.case_for_staff(user=user, reference=reference)
+
+
+def _decide(
+    request: HttpRequest, reference: str, run: Callable[[User, Application], Any]
+) -> CaseStateOut:
+    user, application = _case_for_action(request, reference)
+    try:
+        run(user, application)
+    except PermissionDenied:
+        raise Http404 from None
+    except ApplicationError as exc:  # CaseError, or a move the status refuses
+        raise _case_error(exc) from exc
+    return _case_state(request, user, reference)
+
+
+@cases_router.get(
+    "/cases",
+    auth=CASES_READ_AUTH,
+    response={200: CaseQueueOut, **error_responses(401, 403, 404, 422, 429)},
+    summary="The case queue",
+    description="One agency's cases, most urgent first (due date, then submission), with "
+    "each case's time left. `agency`: the code of one of your agencies (default: the "
+    "first). `status`: open cases by default, one status, or `all`. `sla`, `assignee` "
+    "(`me`, `none` or a staff id) and `service` (slug) filter further. `limit` (at most "
+    "100) and `offset` (a multiple of `limit`) page through it. Staff of the agency with a "
+    "second factor only. Scope: `cases:read`.",
+    openapi_extra=_scopes_extra(CASES_READ),
+)
+def cases_list(
+    request: HttpRequest,
+    agency: str | None = None,
+    status: QueueStatus | None = None,
+    sla: SlaCode | None = None,
+    assignee: str | None = Query(None, pattern=r"^(me|none|[0-9]+)$"),
+    service: str | None = None,
+    limit: int = Query(25, ge=1, le=MAX_PAGE_SIZE),
+    offset: int = Query(0, ge=0),
+) -> CaseQueueOut:
+    user = _staff(request)
+    agencies = case_selectors.case_agencies(user)
+    if not agencies:
+        raise Http404
+    chosen = next((a for a in agencies if a.code == agency), None) if agency else agencies[0]
+    if chosen is None:
+        raise invalid("query.agency", "unknown_agency", _("You do not work for this agency."))
+    if offset % limit:
+        raise invalid(
+            "query.offset", "not_a_page", _("The offset must be a multiple of the limit.")
+        )
+    service_id = None
+    if service:
+        service_id = next(
+            (pk for pk, slug in _agency_service_slugs(chosen).items() if slug == service), None
+        )
+        if service_id is None:
+            raise invalid("query.service", "unknown_service", _("This agency has no such service."))
+    page_number = offset // limit + 1
+    queue = case_selectors.case_queue(
+        user=user,
+        agency=chosen,
+        filters=case_selectors.QueueFilters(
+            service=service_id, status=status or "", sla=sla or "", assignee=assignee or ""
+        ),
+        page_number=page_number,
+        per_page=limit,
+    )
+    # Past the last page the paginator repeats the last one: an API answers nothing there.
+    rows = queue.rows if page_number <= queue.page.paginator.num_pages else []
+    # The queue does not load each case's service: their slugs in one query, not one per row.
+    slugs = _agency_service_slugs(chosen)
+    return CaseQueueOut(
+        agency=AgencyRefOut(code=chosen.code, name=chosen.localized_name()),
+        items=[
+            CaseSummaryOut(
+                **_case_summary_fields(
+                    request, row.application, row.sla, slugs.get(row.application.service_id)
+                )
+            )
+            for row in rows
+        ],
+        count=queue.page.paginator.count,
+        summary=QueueSummaryOut(**dataclasses.asdict(queue.summary)),
+    )
+
+
+def _agency_service_slugs(agency: Any) -> dict[int, str]:
+    """{service id: slug} of an agency's services, in one query (``case_queue`` does not load
+    each case's service; it could ``select_related("service")`` instead)."""
+    from ecitizen.catalogue.models import Service
+
+    return dict(Service.objects.filter(agency=agency).values_list("pk", "slug"))
+
+
+@cases_router.get(
+    "/cases/{reference}",
+    url_name="case_detail",
+    auth=CASES_READ_AUTH,
+    response={200: CaseOut, **error_responses(401, 403, 404, 429)},
+    summary="One case, to decide it",
+    description="Everything needed to decide: the applicant's contact details, answers, "
+    "documents, payments, requests for information, internal notes, the full timeline "
+    "(internal events too) and what you can do now. **Each call is recorded in the "
+    "applicant's 'Who accessed my data'** (purpose: handling their application), as when "
+    "the case is opened in the back office. Scope: `cases:read`.",
+    openapi_extra=_scopes_extra(CASES_READ),
+)
+def case_detail(request: HttpRequest, reference: str) -> CaseOut:
+    user = _staff(request)
+    case = case_selectors.case_detail(user=user, reference=reference)
+    application = case.application
+    personal_data_access_record(
+        accessor=user,
+        subject=application.applicant,
+        what=format_lazy(
+            _(
+                "Your application {reference}: your answers, documents, payments and "
+                "contact details"
+            ),
+            reference=application.reference,
+        ),
+        purpose=PersonalDataAccess.Purpose.CASE_HANDLING,
+    )
+    applicant = application.applicant
+    profile = applicant.profile
+    permit_obj = getattr(application, "permit", None)
+    return CaseOut(
+        **_case_summary_fields(request, application, case.sla),
+        actions=CaseActionsOut(**dataclasses.asdict(case.actions)),
+        decision_reason=application.decision_reason,
+        applicant=ApplicantOut(
+            legal_name=profile.legal_name,
+            email=applicant.email,
+            phone=profile.phone,
+            address={
+                "line1": profile.address_line1,
+                "line2": profile.address_line2,
+                "town": profile.town,
+                "postcode": profile.postcode,
+                "area": profile.area.code if profile.area else "",
+            },
+            preferred_language=profile.preferred_language,
+            accessibility_needs=list(profile.accessibility_needs or []),
+            accessibility_notes=profile.accessibility_notes,
+        ),
+        answers=dict(application.answers),
+        sections=[
+            AnswerSectionOut(
+                page=section.page_id,
+                title=section.title,
+                rows=[
+                    AnswerRowOut(question=row.question_id, label=row.label, lines=row.lines)
+                    for row in section.rows
+                ],
+            )
+            for section in case.sections
+        ],
+        documents=[
+            CaseDocumentOut(
+                id=row.document.pk,
+                question=row.question,
+                name=row.document.original_name,
+                content_type=row.document.content_type,
+                size=row.document.size,
+                sha256=row.document.sha256,
+                uploaded_at=row.document.created_at,
+                url=_url(request, "api:case_document", application.reference, row.document.pk),
+            )
+            for row in case.documents
+        ],
+        fee=money_out(application.fee_amount, application.currency)
+        if application.fee_amount
+        else None,
+        amount_due=money_out(case.amount_due, application.currency),
+        payments=[
+            CasePaymentOut(
+                reference=payment.reference,
+                amount=money_out(payment.amount, payment.currency),
+                refunded=payment.refunded,
+                status=payment.status,
+                paid_at=payment.paid_at,
+            )
+            for payment in case.payments
+        ],
+        info_requests=[
+            InfoRequestOut(
+                message=info.message,
+                requested_at=info.requested_at,
+                answer=info.answer,
+                answered_at=info.answered_at,
+            )
+            for info in case.info_requests
+        ],
+        notes=[
+            NoteOut(
+                author=casework.staff_name(note.author), text=note.text, created_at=note.created_at
+            )
+            for note in case.notes
+        ],
+        timeline=[
+            StaffTimelineEntryOut(
+                at=entry.at,
+                label=entry.label,
+                message=entry.message,
+                internal=entry.internal,
+                actor=entry.actor_name,
+                detail=entry.detail,
+            )
+            for entry in case.timeline
+        ],
+        second_approval_required=case.second_approval_required,
+        permit=PermitOut(
+            number=permit_obj.number,
+            status=permit_obj.status,
+            valid_from=permit_obj.valid_from,
+            valid_until=permit_obj.valid_until,
+            verify_url=_web_url(request, "permit_verify", permit_obj.number),
+        )
+        if permit_obj is not None
+        else None,
+    )
+
+
+@cases_router.get(
+    "/cases/{reference}/documents/{document_id}",
+    url_name="case_document",
+    auth=CASES_READ_AUTH,
+    response={**error_responses(401, 403, 404, 429)},
+    summary="Download a document of a case",
+    description="The file, as an attachment. Each download is recorded in the applicant's "
+    "'Who accessed my data'. Scope: `cases:read`.",
+    openapi_extra={
+        **_scopes_extra(CASES_READ),
+        "responses": {
+            "200": {
+                "description": "The file.",
+                "content": {
+                    "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
+                },
+            }
+        },
+    },
+)
+def case_document(request: HttpRequest, reference: str, document_id: int) -> FileResponse:
+    user = _staff(request)
+    access = selectors.document_for_download(
+        user=user, reference=reference, document_id=document_id
+    )
+    if not access.by_staff or not casework.can_work_on(user, access.document.application):
+        raise Http404
+    document = access.document
+    personal_data_access_record(
+        accessor=user,
+        subject=document.application.applicant,
+        what=format_lazy(
+            _("A document you sent with application {reference}"),
+            reference=document.application.reference,
+        ),
+        purpose=PersonalDataAccess.Purpose.CASE_HANDLING,
+    )
+    return _file_response(document)
+
+
+_DECISION_RESPONSES = {200: CaseStateOut, **error_responses(401, 403, 404, 409, 422, 429)}
+
+
+@cases_router.post(
+    "/cases/{reference}/claim",
+    auth=CASES_WRITE_AUTH,
+    response=_DECISION_RESPONSES,
+    summary="Claim a case",
+    description="Take an unassigned case: you handle it from now on. Of two officers "
+    "claiming at once exactly one wins; the other gets 409 `already_claimed` naming who "
+    "has it. Claiming your own case again changes nothing. Scope: `cases:write`.",
+    openapi_extra=_scopes_extra(CASES_WRITE),
+)
+def case_claim(request: HttpRequest, reference: str) -> CaseStateOut:
+    return _decide(
+        request,
+        reference,
+        lambda user, application: casework.case_claim(actor=user, application=application),
+    )
+
+
+@cases_router.post(
+    "/cases/{reference}/request-info",
+    auth=CASES_WRITE_AUTH,
+    response=_DECISION_RESPONSES,
+    summary="Ask the resident for more information",
+    description="The resident reads `message` and is told by email; the time limit stops "
+    "until they answer. Only the case's handler (or an agency administrator), on a case "
+    "waiting for a decision. Scope: `cases:write`.",
+    openapi_extra=_scopes_extra(CASES_WRITE),
+)
+def case_request_info(request: HttpRequest, reference: str, payload: MessageIn) -> CaseStateOut:
+    return _decide(
+        request,
+        reference,
+        lambda user, application: casework.case_request_info(
+            actor=user, application=application, message=payload.message
+        ),
+    )
+
+
+@cases_router.post(
+    "/cases/{reference}/approve",
+    auth=CASES_WRITE_AUTH,
+    response=_DECISION_RESPONSES,
+    summary="Approve",
+    description="Approve, with an optional reason the resident reads once the decision is "
+    "final. When the service needs a second approval, the first moves the case to "
+    "`awaiting_second_approval` and a different officer approves it. Scope: `cases:write`.",
+    openapi_extra=_scopes_extra(CASES_WRITE),
+)
+def case_approve(
+    request: HttpRequest, reference: str, payload: ReasonIn | None = None
+) -> CaseStateOut:
+    return _decide(
+        request,
+        reference,
+        lambda user, application: casework.case_approve(
+            actor=user, application=application, reason=payload.reason if payload else ""
+        ),
+    )
+
+
+@cases_router.post(
+    "/cases/{reference}/reject",
+    auth=CASES_WRITE_AUTH,
+    response=_DECISION_RESPONSES,
+    summary="Reject",
+    description="Reject, with the reason the resident reads (required). What was paid is "
+    "refunded when the service says so. Scope: `cases:write`.",
+    openapi_extra=_scopes_extra(CASES_WRITE),
+)
+def case_reject(request: HttpRequest, reference: str, payload: ReasonIn) -> CaseStateOut:
+    return _decide(
+        request,
+        reference,
+        lambda user, application: casework.case_reject(
+            actor=user, application=application, reason=payload.reason
+        ),
+    )
+
+
+@cases_router.post(
+    "/cases/{reference}/issue",
+    auth=CASES_WRITE_AUTH,
+    response=_DECISION_RESPONSES,
+    summary="Issue the permit",
+    description="Sign and issue the permit of an approved application, once its fee (if "
+    "any) is paid; anyone can then verify it. Scope: `cases:write`.",
+    openapi_extra=_scopes_extra(CASES_WRITE),
+)
+def case_issue(request: HttpRequest, reference: str) -> CaseStateOut:
+    return _decide(
+        request,
+        reference,
+        lambda user, application: casework.case_issue(actor=user, application=application),
+    )
+
+
+@cases_router.post(
+    "/cases/{reference}/revoke",
+    auth=CASES_WRITE_AUTH,
+    response=_DECISION_RESPONSES,
+    summary="Revoke the permit",
+    description="The permit stops being valid at once, with the reason its holder reads "
+    "(required); the public verification page says it is revoked. Scope: `cases:write`.",
+    openapi_extra=_scopes_extra(CASES_WRITE),
+)
+def case_revoke(request: HttpRequest, reference: str, payload: ReasonIn) -> CaseStateOut:
+    return _decide(
+        request,
+        reference,
+        lambda user, application: casework.case_revoke(
+            actor=user, application=application, reason=payload.reason
+        ),
+    )
