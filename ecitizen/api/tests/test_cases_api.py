@@ -10,11 +10,14 @@ from typing import Any
 import pytest
 from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from ecitizen.accounts.models import StaffRole, User
+from ecitizen.accounts.services import staff_role_grant
 from ecitizen.accounts.tests.factories import AgencyFactory, UserFactory
 from ecitizen.api.services import api_token_create
+from ecitizen.applications.casework import case_note_add
 from ecitizen.applications.models import Application, Document, IssuedPermit
 from ecitizen.applications.tests.case_factories import (
     ISSUES,
@@ -77,8 +80,6 @@ def test_only_staff_of_the_agency_with_a_second_factor(client, case, officer_tok
     resident_token = token_for(case.applicant)
     stranger = token_for(staff(AgencyFactory()))
     no_mfa = UserFactory()
-    from ecitizen.accounts.services import staff_role_grant
-
     staff_role_grant(actor=None, user=no_mfa, role=StaffRole.Role.CASE_OFFICER, agency=case.agency)
     for headers in (resident_token, stranger):
         assert_error_shape(client.get(case_url(case.reference), headers=headers), 404, "not_found")
@@ -173,8 +174,6 @@ def test_queue_runs_a_fixed_number_of_queries(
     client, case, officer_token, django_assert_num_queries
 ):
     client.get("/api/v1/cases", headers=officer_token)  # last_used_at written once a minute
-    from django.test.utils import CaptureQueriesContext
-
     with CaptureQueriesContext(connection) as few:
         assert client.get("/api/v1/cases", headers=officer_token).json()["count"] == 1
     bulk_cases(case.service, 20, assignee=staff(case.agency))
@@ -187,8 +186,6 @@ def test_queue_runs_a_fixed_number_of_queries(
 
 @pytest.mark.django_db
 def test_opening_a_case_is_logged_for_the_applicant(client, case, officer, officer_token):
-    from ecitizen.applications.casework import case_note_add
-
     case_note_add(actor=officer, application=case, text="Check the boundary.")
 
     response = client.get(case_url(case.reference), headers=officer_token)
@@ -236,13 +233,9 @@ def test_case_detail_runs_a_fixed_number_of_queries(
     client, case, officer_token, django_assert_num_queries
 ):
     client.get(case_url(case.reference), headers=officer_token)
-    from django.test.utils import CaptureQueriesContext
-
     with CaptureQueriesContext(connection) as first:
         client.get(case_url(case.reference), headers=officer_token)
     for text in ("one", "two", "three"):
-        from ecitizen.applications.casework import case_note_add
-
         case_note_add(actor=staff(case.agency), application=case, text=text)
     with django_assert_num_queries(len(first.captured_queries)):
         assert len(client.get(case_url(case.reference), headers=officer_token).json()["notes"]) == 3
