@@ -192,9 +192,6 @@ def test_errors_are_in_french_when_the_language_is_french(client, resident, dist
     assert "This field is required." not in html
 
 
-@pytest.mark.xfail(
-    strict=True, reason="ecitizen/locale/fr: the platform's own messages are not translated yet"
-)
 def test_the_platforms_own_errors_are_in_french_too(client, resident, district):
     client.force_login(resident)
     switch_to_french(client)
