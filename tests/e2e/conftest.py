@@ -78,7 +78,9 @@ def browser() -> Iterator[Browser]:
 
 def _new_page(browser: Browser, base_url: str, **options: object) -> Iterator[Page]:
     context = browser.new_context(base_url=base_url, viewport=DESKTOP, locale="en-GB", **options)
-    context.set_default_timeout(10_000)
+    # Generous for a loaded CI machine: the first page also waits for the live server.
+    context.set_default_timeout(15_000)
+    context.set_default_navigation_timeout(30_000)
     page = context.new_page()
     problems: list[str] = []
     page.on(
