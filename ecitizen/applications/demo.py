@@ -3,10 +3,12 @@ from the first start. Runs after the accounts and the catalogue are seeded (``se
 
 Everything goes through the services a resident, an agent, a payment or a case officer would
 use: ``application_start`` / ``application_answers_save`` / ``application_submit``, the
-payments services, ``application_transition`` for decisions and ``permit_issue`` /
-``permit_revoke`` for permits. Demo-only: the information request row is created directly
-(as case work does before moving the status), and the answers are generated from each
-service's definition. Idempotent: a demo resident who already has applications is skipped.
+payments services, and case work (``ecitizen.applications.casework``: claim, request
+information, approve — with the second approval where the service requires it —, reject,
+issue, revoke). Decided cases are claimed by the agency's first case officer (the platform
+admin where an agency has none); the second approval is given by its second officer.
+Demo-only: the answers are generated from each service's definition. Idempotent: a demo
+resident who already has applications is skipped.
 """
 
 import datetime
@@ -19,16 +21,15 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.utils import timezone
 
-from ecitizen.accounts.models import User
+from ecitizen.accounts.models import StaffRole, User
 from ecitizen.accounts.selectors import profile_for
-from ecitizen.applications import engine
-from ecitizen.applications.models import Application, InfoRequest
+from ecitizen.applications import casework, engine
+from ecitizen.applications.models import Application
 from ecitizen.applications.selectors import applicant_prefill
 from ecitizen.applications.services import (
     application_answers_save,
     application_start,
     application_submit,
-    application_transition,
 )
 from ecitizen.applications.uploads import validate_upload
 from ecitizen.catalogue.models import Service
@@ -39,12 +40,8 @@ Status = Application.Status
 
 RESIDENT = "resident@demo.ecitizen.example"
 RESIDENT2 = "resident2@demo.ecitizen.example"
-OFFICERS = {
-    "planning": "officer@demo.ecitizen.example",
-    "licensing": "officer@demo.ecitizen.example",
-    "civil-registry": "officer@demo.ecitizen.example",
-}
 AGENT = "agent@demo.ecitizen.example"
+PLATFORM_ADMIN = "admin@demo.ecitizen.example"
 
 # A small, valid one-page PDF used for every demo upload.
 DEMO_PDF = (
@@ -137,7 +134,16 @@ PLANS = [
         ),
     ),
     Plan(RESIDENT2, "change-of-address", Status.SUBMITTED, assisted=True),
-    Plan(RESIDENT2, "building-permit", Status.SUBMITTED),
+    Plan(
+        RESIDENT2,
+        "building-permit",
+        Status.AWAITING_SECOND_APPROVAL,  # the service needs two officers' approval
+        reason=t(
+            "The extension meets the planning rules.",
+            "L'extension respecte les règles d'urbanisme.",
+            "La ampliación cumple las normas urbanísticas.",
+        ),
+    ),
     Plan(RESIDENT2, "business-licence", Status.DRAFT),
     Plan(
         RESIDENT2,
@@ -231,7 +237,7 @@ def _fill(application: Application, actor: User, *, complete: bool) -> None:
 
 def _pay(application: Application) -> None:
     """Pay through the payments services, as the sandbox provider's notification would."""
-    from ecitizen.payments.providers import ProviderEvent
+    from ecitizen.payments.providers import ProviderEvent, get_provider
     from ecitizen.payments.services import payment_apply_outcome, payment_start
 
     payment = payment_start(
@@ -239,6 +245,9 @@ def _pay(application: Application) -> None:
         application=application,
         idempotency_key=f"demo-{application.reference}",
     )
+    # Open the payment at the provider, as the checkout page would: a refund (on rejection)
+    # asks the provider to give back what it took.
+    get_provider(payment.provider).checkout_url(payment)
     payment_apply_outcome(
         provider=payment.provider,
         event=ProviderEvent(
@@ -254,22 +263,25 @@ def _pay(application: Application) -> None:
     application.refresh_from_db()
 
 
-def _decide(application: Application, plan: Plan, officer: User | None) -> None:
-    from ecitizen.applications.permits import permit_issue, permit_revoke
+def _officers(agency_id: int) -> list[User]:
+    """The agency's case officers (oldest first: officer@ before officer2@), or the platform
+    admin where the agency has none."""
+    officers = list(
+        User.objects.filter(
+            staff_roles__agency_id=agency_id, staff_roles__role=StaffRole.Role.CASE_OFFICER
+        ).order_by("pk")
+    )
+    admin = User.objects.filter(email=PLATFORM_ADMIN).first()
+    return officers or ([admin] if admin else [])
+
+
+def _decide(application: Application, plan: Plan) -> None:
+    """Take the application as far as the plan says, the way staff would."""
+    from ecitizen.payments.services import amount_due
 
     language = profile_for(application.applicant).preferred_language
     info, reason = tr(plan.info, language), tr(plan.reason, language)
 
-    if plan.status == Status.INFO_REQUESTED:
-        InfoRequest.objects.create(application=application, message=info, requested_by=officer)
-        application_transition(
-            actor=officer,
-            application=application,
-            to_status=Status.INFO_REQUESTED,
-            event="info_requested",
-            message=info,
-        )
-        return
     if plan.status == Status.WITHDRAWN:
         from ecitizen.applications.services import application_withdraw
 
@@ -281,28 +293,32 @@ def _decide(application: Application, plan: Plan, officer: User | None) -> None:
             ),
         )
         return
-    if plan.status == Status.REJECTED:
-        application_transition(
-            actor=officer,
-            application=application,
-            to_status=Status.REJECTED,
-            event="rejected",
-            message=reason,
-            reason=reason,
-        )
+    officers = _officers(application.agency_id)
+    if not officers:
+        log.warning("no demo officer for %s: left waiting", application.reference)
         return
-    application_transition(
-        actor=officer,
-        application=application,
-        to_status=Status.APPROVED,
-        event="approved",
-        message=reason if plan.status == Status.APPROVED else "",
-        reason=reason if plan.status == Status.APPROVED else "",
+    officer = officers[0]
+    casework.case_claim(actor=officer, application=application)
+    if plan.status == Status.INFO_REQUESTED:
+        casework.case_request_info(actor=officer, application=application, message=info)
+        return
+    if plan.status == Status.REJECTED:
+        casework.case_reject(actor=officer, application=application, reason=reason)
+        return
+    keep_reason = plan.status in (Status.AWAITING_SECOND_APPROVAL, Status.APPROVED, Status.ISSUED)
+    casework.case_approve(
+        actor=officer, application=application, reason=reason if keep_reason else ""
     )
+    if plan.status == Status.AWAITING_SECOND_APPROVAL:
+        return
+    if application.status == Status.AWAITING_SECOND_APPROVAL and len(officers) > 1:
+        casework.case_approve(actor=officers[1], application=application)
     if plan.status in (Status.ISSUED, Status.REVOKED):
-        permit = permit_issue(actor=officer, application=application)
+        if amount_due(application) > 0:  # a fee due on approval
+            _pay(application)
+        casework.case_issue(actor=officer, application=application)
         if plan.status == Status.REVOKED:
-            permit_revoke(actor=officer, permit=permit, reason=reason)
+            casework.case_revoke(actor=officer, application=application, reason=reason)
 
 
 @transaction.atomic
@@ -335,8 +351,7 @@ def _seed_plan(plan: Plan) -> Application | None:
     if application.status == Status.AWAITING_PAYMENT:
         _pay(application)
     if plan.status != Status.SUBMITTED:
-        officer = User.objects.filter(email=OFFICERS.get(service.agency.code, "")).first()
-        _decide(application, plan, officer)
+        _decide(application, plan)
     return application
 
 

@@ -599,3 +599,28 @@ def test_holidays_are_edited_by_platform_admins_only() -> None:
     holiday_delete(actor=admin, holiday=holiday)
     assert public_holidays() == set()
     assert AuditEntry.objects.filter(action="core.holiday.deleted").count() == 1
+
+
+# --- the demo ---------------------------------------------------------------------------------
+
+
+def test_the_demo_decides_through_case_work() -> None:
+    from ecitizen.applications import demo
+    from ecitizen.catalogue import demo as catalogue_demo
+    from ecitizen.core import demo as core_demo
+
+    core_demo.seed_reference_data()
+    core_demo.seed_accounts()
+    catalogue_demo.seed()
+    demo.seed()
+    waiting = Application.objects.get(status=Status.AWAITING_SECOND_APPROVAL)
+    assert waiting.first_approver.email == "officer@demo.ecitizen.example"
+    decided = Application.objects.filter(
+        status__in=[Status.INFO_REQUESTED, Status.APPROVED, Status.REJECTED, Status.ISSUED]
+    )
+    assert decided.count() == 4 and all(app.assignee_id for app in decided)
+    assert AuditEntry.objects.filter(action="applications.case.claimed").count() == 6
+    approved = Application.objects.get(status=Status.APPROVED)  # its fee is due on approval
+    assert approved.fee_amount and LedgerEntry.objects.filter(application=approved).exists()
+    rejected = Application.objects.get(status=Status.REJECTED)  # refunded automatically
+    assert rejected.events.filter(kind="refunded").exists()
