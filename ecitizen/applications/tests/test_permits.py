@@ -82,7 +82,7 @@ def test_issuing_twice_returns_the_same_permit():
 
 def test_tampered_permit_fails_verification():
     permit = permit_issue(actor=None, application=approved_application())
-    header, payload, signature = permit.jws.split(".")
+    header, _payload, signature = permit.jws.split(".")
     forged_facts = dict(permit.facts, holder="Somebody Else")
     forged_payload = (
         base64.urlsafe_b64encode(json.dumps(forged_facts).encode()).rstrip(b"=").decode()
