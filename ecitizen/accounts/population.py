@@ -5,8 +5,8 @@ Fast because it skips the per-row service path on purpose:
 * rows are written with ``bulk_create`` in batches, one transaction per batch (short write
   locks on SQLite, bounded memory), instead of ``user_create`` for each resident;
 * every resident gets the SAME Argon2 password hash, computed once: hashing is deliberately
-  slow (tens of milliseconds), so 100,000 distinct hashes would take over an hour. The
-  accounts are synthetic; the shared password is printed and documented;
+  slow (Django's Argon2 settings cost about 0.3 s of CPU per hash), so 100,000 distinct
+  hashes would take hours. The accounts are synthetic; the shared password is documented;
 * there is ONE audit entry for the whole generation (``accounts.population.generated``, with
   the id range, count and seed) instead of one ``accounts.user.created`` per row: 100,000
   entries in the hash chain would describe nothing a reviewer could use and would make the
