@@ -45,6 +45,7 @@ from ecitizen.audit.services import personal_data_access_record
 from ecitizen.catalogue.fees import fee_for
 from ecitizen.catalogue.selectors import published_service_get
 from ecitizen.core.i18n import tr
+from ecitizen.payments.services import amount_due
 
 Status = Application.Status
 AGENT = StaffRole.Role.ASSISTED_SERVICE_AGENT
@@ -365,10 +366,20 @@ def detail(request: AuthedRequest, reference: str) -> HttpResponse:
         )
         else None
     )
+    # A fee charged on approval is paid after the decision, before the permit is issued.
+    due_after_approval = amount_due(application) if application.status == Status.APPROVED else 0
+    next_step = (
+        _("Pay the fee so that we can issue your permit.")
+        if due_after_approval
+        else selectors.resident_next_step(application)
+    )
     context = {
         "application": application,
         "title": tr(application.service_version.title),
-        "next_step": selectors.resident_next_step(application),
+        "next_step": next_step,
+        "due_after_approval": engine.format_money(due_after_approval, application.currency)
+        if due_after_approval
+        else "",
         "timeline": resident_timeline(application, application.visible_events),  # type: ignore[attr-defined]
         "documents": application.current_documents,  # type: ignore[attr-defined]
         "info_request": open_requests[-1] if open_requests else None,

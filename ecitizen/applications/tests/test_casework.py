@@ -374,6 +374,20 @@ def test_a_fee_due_on_approval_is_charged_then_paid_before_issuing() -> None:
     assert case.status == Status.ISSUED and permit.application_id == case.pk
 
 
+def test_the_resident_is_asked_to_pay_a_fee_due_on_approval(client: Any) -> None:
+    case = submitted_case(fee=FEE, fee_timing="on_approval", issues=ISSUES)
+    officer = staff(case.agency)
+    casework.case_claim(actor=officer, application=case)
+    casework.case_approve(actor=officer, application=case)
+    client.force_login(case.applicant)
+    page = client.get(f"/applications/{case.reference}/").content.decode()
+    assert f"/payments/start/{case.reference}/" in page
+    assert "Pay the fee so that we can issue your permit." in page
+    pay(case)
+    page = client.get(f"/applications/{case.reference}/").content.decode()
+    assert f"/payments/start/{case.reference}/" not in page
+
+
 # --- rejection -------------------------------------------------------------------------------
 
 
