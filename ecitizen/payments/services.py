@@ -8,7 +8,7 @@ import logging
 import secrets
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
@@ -190,7 +190,11 @@ def refund_create(*, actor: Any, payment: Payment, amount: int, reason: str) -> 
         raise ValidationError(
             {"amount": _("The refund must be more than zero and at most what is left.")}
         )
-    provider_reference = get_provider(payment.provider).refund(payment, amount)
+    try:
+        provider_reference = get_provider(payment.provider).refund(payment, amount)
+    except (ValueError, ObjectDoesNotExist) as exc:
+        log.error("refund of %s refused by %s: %s", payment.reference, payment.provider, exc)
+        raise ValidationError(_("The payment provider refused the refund.")) from exc
     entry = LedgerEntry.objects.create(
         kind=LedgerEntry.Kind.REFUND,
         application=payment.application,
@@ -225,7 +229,9 @@ def refund_for_rejection(*, actor: Any, application: Application) -> list[Ledger
         status__in=[Payment.Status.SUCCEEDED, Payment.Status.PARTIALLY_REFUNDED],
     ):
         remaining = payment.amount - refunded_amount(payment)
-        if remaining > 0:
+        if remaining <= 0:
+            continue
+        try:
             entries.append(
                 refund_create(
                     actor=actor,
@@ -234,4 +240,8 @@ def refund_for_rejection(*, actor: Any, application: Application) -> list[Ledger
                     reason=_("Automatic refund: the application was rejected."),
                 )
             )
+        except ValidationError:
+            # A refused refund must not block the decision: staff see the payment as still
+            # paid on the rejected application and refund it by hand.
+            log.error("automatic refund of %s failed; refund it manually", payment.reference)
     return entries

@@ -298,3 +298,14 @@ def test_staff_of_another_agency_cannot_refund(client, application):
     response = client.post(url, {"amount": "10.00", "reason": "Goodwill"})
     assert response.status_code == 302
     assert LedgerEntry.objects.filter(kind="refund", amount=1000).exists()
+
+
+def test_a_refund_the_provider_refuses_does_not_block_a_rejection(client, application, caplog):
+    payment = succeeded_payment(client, application)
+    sandbox.SandboxTransaction.objects.filter(payment_reference=payment.reference).delete()
+    with pytest.raises(Exception, match="refused the refund"):
+        refund_create(actor=None, payment=payment, amount=100, reason="Goodwill")
+    assert refund_for_rejection(actor=None, application=application) == []
+    assert "refund it manually" in caplog.text
+    payment.refresh_from_db()
+    assert payment.status == Payment.Status.SUCCEEDED
