@@ -57,7 +57,9 @@ def permit_values(permit: IssuedPermit) -> dict[str, Any]:
     language = application.applicant.profile.preferred_language
     values = application_values(application, language)
     with translation.override(language):
-        values["expires_on"] = formats.date_format(permit.valid_until, "DATE_FORMAT")
+        values["expires_on"] = (
+            formats.date_format(permit.valid_until, "DATE_FORMAT") if permit.valid_until else ""
+        )
     values["permit_number"] = permit.number
     return values
 

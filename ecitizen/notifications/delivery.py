@@ -169,7 +169,7 @@ def build_email(message: Message, connection: object | None = None) -> EmailMult
         # RFC 2369 + RFC 8058: mail clients offer "unsubscribe" and POST to it in one click.
         headers["List-Unsubscribe"] = f"<{unsubscribe}>"
         headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    if message.alert_id:
+    if message.alert is not None:
         headers["X-Alert-Identifier"] = message.alert.identifier
     email = EmailMultiAlternatives(
         subject=subject,
@@ -216,7 +216,15 @@ def _send_emails(messages: list[Message], counts: Counter, retries: list) -> Non
         while pending:
             message = pending.pop(0)
             try:
-                smtp.send_messages([build_email(message, smtp)])
+                built = build_email(message, smtp)
+            except Exception as exc:  # a bug or missing data: retry later, then fail
+                log.exception("message %s could not be built", message.uuid)
+                at = _retry_later(message, f"could not be built: {exc!r}"[:300])
+                counts["retry" if at else "failed"] += 1
+                retries += [at] if at else []
+                continue
+            try:
+                smtp.send_messages([built])
             except _PERMANENT_SMTP as exc:
                 _mark_failed(message, f"SMTP refused: {exc}")
                 counts["failed"] += 1
@@ -252,7 +260,14 @@ def _send_sms(messages: list[Message], counts: Counter, retries: list) -> None:
     provider = sms.provider()
     rate_limiter.wait("sms", len(messages))
     for message in messages:
-        _, body = rendering.message_text(message)
+        try:
+            _, body = rendering.message_text(message)
+        except Exception as exc:  # a bug or missing data: retry later, then fail
+            log.exception("message %s could not be built", message.uuid)
+            at = _retry_later(message, f"could not be built: {exc!r}"[:300])
+            counts["retry" if at else "failed"] += 1
+            retries += [at] if at else []
+            continue
         try:
             accepted = provider.send(to=message.to, body=body, reference=str(message.uuid))
         except sms.PermanentError as exc:

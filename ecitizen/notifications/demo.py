@@ -8,6 +8,7 @@
 """
 
 import datetime
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -27,7 +28,7 @@ from ecitizen.notifications.services import (
 PUBLISHERS = ["admin@demo.ecitizen.example", "agency-admin@demo.ecitizen.example"]
 APPROVERS = ["officer2@demo.ecitizen.example", "admin@demo.ecitizen.example"]
 
-ALERTS = [
+ALERTS: list[dict[str, Any]] = [
     {
         "key": "demo-emergency-riverside",
         "severity": Alert.Severity.EMERGENCY,

@@ -97,6 +97,7 @@ def message_text(message: Message) -> tuple[str, str]:
     """(subject, body) of a message as the resident reads it."""
     if message.alert_id is not None:
         alert = message.alert
+        assert alert is not None
         return _alert_text_cached(
             alert.pk, message.language, message.channel == Channel.SMS, alert.created_at.isoformat()
         )

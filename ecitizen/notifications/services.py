@@ -492,7 +492,7 @@ def alert_approve(*, actor: User, alert: Alert) -> Alert:
         raise ValidationError(_("Someone other than the author must approve this alert."))
     if alert.status != Alert.Status.PENDING_APPROVAL:
         raise ValidationError(_("This alert is not waiting for approval."))
-    if alert.references_id and alert.references.replaced_at is not None:
+    if alert.references is not None and alert.references.replaced_at is not None:
         raise ValidationError(_("This alert has already been updated or cancelled."))
     if alert.expires_at <= timezone.now():
         raise ValidationError(_("This alert has expired: write a new one."))
@@ -594,12 +594,13 @@ def alert_fanout_batch(
         recipient_id__lt=end,
         status=Status.CREATED,
     ).values_list("pk", "next_attempt_at")
-    due, deferred = [], defaultdict(list)
-    for pk, at in pending:
-        if at is None or at <= now:
+    due: list[int] = []
+    deferred: dict[datetime.datetime, list[int]] = defaultdict(list)
+    for pk, next_at in pending:
+        if next_at is None or next_at <= now:
             due.append(pk)
         else:
-            deferred[at].append(pk)
+            deferred[next_at].append(pk)
     return due, dict(deferred)
 
 
@@ -621,6 +622,7 @@ def permit_expiry_reminders_send(*, today: datetime.date | None = None) -> int:
             status=IssuedPermit.Status.VALID, valid_until__gte=today, valid_until__lte=horizon
         ).select_related("application__applicant__profile", "application__service_version")
         for permit in permits:
+            assert permit.valid_until is not None
             remaining = (permit.valid_until - today).days
             # the smallest threshold this permit has reached
             threshold = min(

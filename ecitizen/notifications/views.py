@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from ecitizen.accounts.selectors import profile_for
 from ecitizen.notifications import cap, rendering, selectors, services, sms
 from ecitizen.notifications.forms import AreaFilterForm, PreferencesForm
-from ecitizen.notifications.models import Alert, Channel, Preferences, Topic
+from ecitizen.notifications.models import Preferences, Topic
 from ecitizen.notifications.preferences import MANDATORY
 
 # --- Inbox ---------------------------------------------------------------------------------
@@ -100,7 +100,7 @@ def inbox_alert_dismiss(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def preferences(request: HttpRequest) -> HttpResponse:
-    stored = Preferences.objects.filter(user=request.user).first()
+    stored = Preferences.objects.filter(user=request.user).first()  # type: ignore[misc]
     form = PreferencesForm(
         request.POST or None,
         stored=stored.channels if stored else None,
@@ -271,11 +271,3 @@ def offline_applications(request: HttpRequest) -> HttpResponse:
     """The "my applications" shell the service worker shows offline: the page's layout with
     no personal data (those pages are never cached)."""
     return render(request, "notifications/offline_applications.html")
-
-
-def alert_channels() -> list[str]:
-    return [Channel.EMAIL.value, Channel.SMS.value]
-
-
-def severity_choices() -> list[tuple[str, str]]:
-    return list(Alert.Severity.choices)
