@@ -162,8 +162,8 @@ def message_id_header(message: Message) -> str:
 
 
 def build_email(message: Message, connection: object | None = None) -> EmailMultiAlternatives:
-    subject, body = rendering.message_text(message)
     unsubscribe = None if message.topic in MANDATORY else rendering.unsubscribe_url(message)
+    subject, text, html = rendering.email_parts(message, unsubscribe)
     headers = {"Message-ID": message_id_header(message), "Content-Language": message.language}
     if unsubscribe:
         # RFC 2369 + RFC 8058: mail clients offer "unsubscribe" and POST to it in one click.
@@ -173,13 +173,13 @@ def build_email(message: Message, connection: object | None = None) -> EmailMult
         headers["X-Alert-Identifier"] = message.alert.identifier
     email = EmailMultiAlternatives(
         subject=subject,
-        body=body + "\n" + rendering.email_footer(message, unsubscribe),
+        body=text,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[message.to],
         headers=headers,
         connection=connection,
     )
-    email.attach_alternative(rendering.email_html(message, subject, body, unsubscribe), "text/html")
+    email.attach_alternative(html, "text/html")
     for attachment in message.data.get("attachments", []):
         if attachment.get("kind") == "receipt":
             from ecitizen.payments.models import Payment

@@ -104,6 +104,47 @@ def message_text(message: Message) -> tuple[str, str]:
     return message.subject, message.body
 
 
+UNSUBSCRIBE_SLOT = "\x00unsubscribe\x00"
+
+
+@lru_cache(maxsize=64)
+def _alert_email_cached(
+    alert_id: int, language: str, topic: str, with_unsubscribe: bool, version: str
+) -> tuple[str, str, str]:
+    """An alert's email (subject, text, HTML) in one language, rendered once per worker for
+    all its recipients; the unsubscribe URL is put in per recipient."""
+    alert = Alert.objects.get(pk=alert_id)
+    subject, body = alert_text(alert, language)
+    probe = Message(language=language, topic=topic)
+    unsubscribe = UNSUBSCRIBE_SLOT if with_unsubscribe else None
+    text = body + "\n" + email_footer(probe, unsubscribe)
+    return subject, text, email_html(probe, subject, body, unsubscribe)
+
+
+def email_parts(message: Message, unsubscribe: str | None) -> tuple[str, str, str]:
+    """(subject, text, HTML) of an email message."""
+    if message.alert_id is not None:
+        alert = message.alert
+        assert alert is not None
+        subject, text, html = _alert_email_cached(
+            alert.pk,
+            message.language,
+            message.topic,
+            unsubscribe is not None,
+            alert.created_at.isoformat(),
+        )
+        if unsubscribe:
+            text = text.replace(UNSUBSCRIBE_SLOT, unsubscribe)
+            html = html.replace(UNSUBSCRIBE_SLOT, unsubscribe)
+        return subject, text, html
+    subject, body = message.subject, message.body
+    return (
+        subject,
+        body + "\n" + email_footer(message, unsubscribe),
+        email_html(message, subject, body, unsubscribe),
+    )
+
+
 def unsubscribe_token(user_id: int, topic: str) -> str:
     return signing.dumps({"u": user_id, "t": topic}, salt=UNSUBSCRIBE_SALT, compress=True)
 

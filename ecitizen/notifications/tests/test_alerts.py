@@ -95,6 +95,14 @@ def test_fan_out_in_batches_bypasses_for_emergencies_only(
         [(plain.pk, "email"), (plain.pk, "sms"), (no_phone.pk, "email")]
     )
     assert {m.status for m in sent} == {Message.Status.SENT, Message.Status.DELIVERED}
+    # Rendered once per language, but each resident's own unsubscribe link is put in.
+    warning_mails = [m for m in smtp_sink.messages() if m["X-Alert-Identifier"]]
+    links = {m["List-Unsubscribe"].strip("<>") for m in warning_mails}
+    assert len(warning_mails) == 2 and len(links) == 2
+    for mail in warning_mails:
+        link = mail["List-Unsubscribe"].strip("<>")
+        assert link in mail.get_body(preferencelist=("plain",)).get_content()
+        assert link in mail.get_body(preferencelist=("html",)).get_content()
 
     with django_capture_on_commit_callbacks(execute=True):
         emergency = alert_create(actor=publisher, data=alert_data("emergency"))
