@@ -16,4 +16,5 @@ urlpatterns = [
     path("services/", include("ecitizen.backoffice.urls_catalogue")),
     path("cases/", include("ecitizen.backoffice.urls_cases")),
     path("payments/", include("ecitizen.backoffice.urls_payments")),
+    path("budgets/", include("ecitizen.backoffice.urls_budgeting")),
 ]

@@ -114,7 +114,7 @@ def budget_election(
     meta["num_votes"] = str(len(ballots))
     columns = ["project_id", "cost", "name"]
     if outcome is not None:
-        columns += ["votes", "score"]
+        columns += ["votes", "score", "selected"]
     return pabulib.Election(
         meta,
         election_projects,
