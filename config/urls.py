@@ -13,6 +13,7 @@ urlpatterns = [
     path("services/", include("ecitizen.catalogue.urls")),
     path("applications/", include("ecitizen.applications.urls")),
     path("payments/", include("ecitizen.payments.urls")),
+    path("consultations/", include("ecitizen.consultations.urls")),
     path("participate/budgets/", include("ecitizen.budgeting.urls")),
     path("api/v1/", api.urls),
     path("healthz", core_views.healthz, name="healthz"),

@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "ecitizen.backoffice",
     "ecitizen.budgeting",
     "ecitizen.notifications",
+    "ecitizen.consultations",
 ]
 
 MIDDLEWARE = [

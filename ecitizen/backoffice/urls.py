@@ -17,4 +17,5 @@ urlpatterns = [
     path("cases/", include("ecitizen.backoffice.urls_cases")),
     path("payments/", include("ecitizen.backoffice.urls_payments")),
     path("budgets/", include("ecitizen.backoffice.urls_budgeting")),
+    path("consultations/", include("ecitizen.backoffice.urls_consultations")),
 ]
