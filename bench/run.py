@@ -70,7 +70,7 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def postgres_cluster(workdir: Path, port: int) -> Iterator[str]:
+def postgres_cluster(workdir: Path, port: int) -> Iterator[tuple[str, int]]:
     """A PostgreSQL 15 cluster for this run only, owned by ``postgres``, loopback only."""
     if not (PG_BIN / "initdb").exists():
         raise SystemExit(f"--postgres needs PostgreSQL binaries in {PG_BIN}")
@@ -125,7 +125,7 @@ def postgres_cluster(workdir: Path, port: int) -> Iterator[str]:
              "-U", "postgres", "ecitizen_bench"],
             check=True,
         )  # fmt: skip
-        yield f"postgres://postgres@{HOST}:{port}/ecitizen_bench"
+        yield f"postgres://postgres@{HOST}:{port}/ecitizen_bench", pid
     finally:
         with contextlib.suppress(OSError, ValueError):
             pid = int((data / "postmaster.pid").read_text().split()[0])
@@ -167,27 +167,43 @@ def prepare_clients(env: dict[str, str], count: int) -> dict[str, object]:
 # --- server -------------------------------------------------------------------------------
 
 
+def tree_cpu_seconds(root: int) -> float:
+    """CPU time (user + system) of a process and its children, living or reaped."""
+    total = 0
+
+    def add(pid: int) -> list[int]:
+        nonlocal total
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        except OSError:
+            return []
+        total += sum(int(value) for value in fields[11:15])  # utime stime cutime cstime
+        return [int(child) for child in children]
+
+    for child in add(root):
+        add(child)
+    return total / CLK_TCK
+
+
 @dataclass
 class Server:
     process: subprocess.Popen[bytes]
     port: int
-
-    def worker_pids(self) -> list[int]:
-        path = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
-        return [int(pid) for pid in path.read_text().split()] if path.exists() else []
+    database_pid: int | None = None  # the PostgreSQL postmaster, if there is one
 
     def cpu_seconds(self) -> float:
-        """User + system CPU time of the gunicorn master and its workers."""
-        total = 0
-        for pid in [self.process.pid, *self.worker_pids()]:
-            with contextlib.suppress(OSError):
-                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-                total += int(fields[11]) + int(fields[12])  # utime, stime
-        return total / CLK_TCK
+        """CPU time of gunicorn (master and workers) and of the database server, if any."""
+        total = tree_cpu_seconds(self.process.pid)
+        if self.database_pid:
+            total += tree_cpu_seconds(self.database_pid)
+        return total
 
 
 @contextlib.contextmanager
-def gunicorn(env: dict[str, str], args: argparse.Namespace, workdir: Path) -> Iterator[Server]:
+def gunicorn(
+    env: dict[str, str], args: argparse.Namespace, workdir: Path, database_pid: int | None
+) -> Iterator[Server]:
     port = free_port()
     command = [
         str(Path(sys.executable).with_name("gunicorn")),
@@ -212,7 +228,7 @@ def gunicorn(env: dict[str, str], args: argparse.Namespace, workdir: Path) -> It
         "warning",
     ]
     process = subprocess.Popen(command, cwd=BASE_DIR, env=env)
-    server = Server(process, port)
+    server = Server(process, port, database_pid)
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -363,7 +379,7 @@ def skipped_row(endpoint: str, reason: str) -> Row:
 def print_table(rows: list[Row]) -> None:
     header = (
         f"{'endpoint':<28} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
-        f"{'vs bare':>8} {'errors':>7} {'srv CPU ms/req':>15} {'client CPU':>11}"
+        f"{'vs bare':>8} {'errors':>7} {'server CPU ms/req':>17} {'client CPU':>11}"
         f"  req/s range over rounds"
     )
     print("\n" + header + "\n" + "-" * len(header))
@@ -373,7 +389,7 @@ def print_table(rows: list[Row]) -> None:
             continue
         print(
             f"{row.endpoint:<28} {row.rps:>8.0f} {row.p50:>8.1f} {row.p95:>8.1f} "
-            f"{row.p99:>8.1f} {row.ratio:>7.0%} {row.errors:>7} {row.server_cpu_ms:>15.2f} "
+            f"{row.p99:>8.1f} {row.ratio:>7.0%} {row.errors:>7} {row.server_cpu_ms:>17.2f} "
             f"{row.client_cpu_share:>10.0%}"
             f"  {row.rps_range[0]:.0f}-{row.rps_range[1]:.0f}"
         )
@@ -422,8 +438,10 @@ def main() -> None:
     started, load_before = time.monotonic(), os.getloadavg()[0]
     try:
         with contextlib.ExitStack() as stack:
+            database_pid = None
             if args.postgres:
-                env["DATABASE_URL"] = stack.enter_context(postgres_cluster(workdir, args.pg_port))
+                url, database_pid = stack.enter_context(postgres_cluster(workdir, args.pg_port))
+                env["DATABASE_URL"] = url
             else:
                 env["DATABASE_URL"] = f"sqlite:///{workdir / 'bench.sqlite3'}"
             log(f"database: {env['DATABASE_URL']}")
@@ -446,7 +464,7 @@ def main() -> None:
             )
             clients = prepare_clients(env, args.concurrency)
             residents = clients["residents"]
-            server = stack.enter_context(gunicorn(env, args, workdir))
+            server = stack.enter_context(gunicorn(env, args, workdir, database_pid))
             cookies = [sign_in(server.port, r["email"], PASSWORD) for r in residents]
             log(f"signed in {len(cookies)} residents through the login form")
             names = [escape(r["name"]).encode() for r in residents]
