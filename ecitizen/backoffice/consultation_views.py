@@ -17,7 +17,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -50,6 +50,7 @@ from ecitizen.consultations.models import (
     Statement,
 )
 from ecitizen.consultations.tasks import schedule_recompute
+from ecitizen.consultations.templatetags.consultations_tags import format_when
 from ecitizen.core.i18n import tr
 
 admin_required = staff_required(StaffRole.Role.AGENCY_ADMIN)
@@ -567,9 +568,7 @@ def opinion_map(request: AuthedRequest, pk: int) -> HttpResponse:
 
 
 def _local(value: Any) -> str:
-    from django.utils import formats
-
-    return formats.date_format(timezone.localtime(value), "DATETIME_FORMAT")
+    return format_when(value)
 
 
 # --------------------------------------------------------------------------- results

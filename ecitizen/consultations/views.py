@@ -14,7 +14,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import formats, timezone, translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from ecitizen.accounts.types import AuthedRequest
@@ -37,6 +37,7 @@ from ecitizen.consultations.models import (
     Statement,
     Vote,
 )
+from ecitizen.consultations.templatetags.consultations_tags import format_when
 
 
 def _consultation(pk: int) -> Consultation:
@@ -47,7 +48,7 @@ def _consultation(pk: int) -> Consultation:
 
 
 def _when(value: Any) -> str:
-    return formats.date_format(timezone.localtime(value), "DATETIME_FORMAT")
+    return format_when(value)
 
 
 def _url(name: str, *args: Any, **query: str) -> str:

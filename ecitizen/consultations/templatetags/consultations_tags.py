@@ -19,12 +19,18 @@ def tr_in(value: Any, language: str) -> str:
     return str(value.get(language, "")) if isinstance(value, dict) else ""
 
 
-@register.filter
-def when(value: Any) -> str:
-    """An aware datetime in the local zone, formatted for the active language."""
+def format_when(value: Any) -> str:
+    """An aware datetime in the local zone: the date as the active language writes it, and a
+    24-hour time (never ending in "a.m.", so it can end a sentence)."""
     if not value:
         return ""
-    return formats.date_format(timezone.localtime(value), "DATETIME_FORMAT")
+    local = timezone.localtime(value)
+    return f"{formats.date_format(local, 'DATE_FORMAT')}, {formats.date_format(local, 'H:i')}"
+
+
+@register.filter
+def when(value: Any) -> str:
+    return format_when(value)
 
 
 @register.filter

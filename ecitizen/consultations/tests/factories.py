@@ -2,6 +2,7 @@
 take part. Used by the unit tests and by the browser journey."""
 
 import datetime
+import random
 from collections.abc import Callable
 from typing import Any
 
@@ -12,12 +13,13 @@ from django.utils import timezone
 from ecitizen.accounts.models import StaffRole, User
 from ecitizen.accounts.services import staff_role_grant
 from ecitizen.accounts.tests.factories import AgencyFactory, AreaFactory, UserFactory
-from ecitizen.consultations import services
-from ecitizen.consultations.models import Consultation, Question
+from ecitizen.consultations import selectors, services
+from ecitizen.consultations.models import Consultation, OpinionParticipant, Question, Vote
+from ecitizen.consultations.opinion import synthetic_consultation
 from ecitizen.consultations.services import ConsultationData, QuestionData
 from ecitizen.core.models import Agency, Area
 
-__all__ = ["admin", "agency", "area", "consultation", "make_resident", "make_survey"]
+__all__ = ["admin", "agency", "area", "consultation", "make_resident"]
 
 TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 Kind = Question.Kind
@@ -127,6 +129,30 @@ def close_now(consultation: Consultation) -> Consultation:
     )
     consultation.refresh_from_db()
     return consultation
+
+
+def planted_votes(consultation: Consultation, order_seed: int) -> list[tuple[int, int, int]]:
+    """60 generated participants voting along 3 planted groups, inserted in a shuffled
+    order; returns (participant, statement, vote) with the stored ids."""
+    statements = list(selectors.approved_statements(consultation))
+    synthetic = synthetic_consultation(
+        n_participants=60,
+        n_statements=len(statements),
+        n_groups=3,
+        signature_per_group=3,
+        votes_per_participant=(9, len(statements)),
+        seed=3,
+        id_mapper=lambda i: i,
+    )
+    participants = OpinionParticipant.objects.bulk_create(
+        [OpinionParticipant(consultation=consultation) for _ in range(60)]
+    )
+    rows = synthetic.votes.tolist()
+    random.Random(order_seed).shuffle(rows)
+    Vote.objects.bulk_create(
+        [Vote(participant=participants[p], statement=statements[s], vote=v) for p, s, v in rows]
+    )
+    return [(participants[p].pk, statements[s].pk, v) for p, s, v in rows]
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 task (debounced), stored results that are the same for the same votes whatever the order,
 moderated statements, and the pages."""
 
-import random
 from typing import Any
 
 import pytest
@@ -18,8 +17,8 @@ from ecitizen.consultations.models import (
     Statement,
     Vote,
 )
-from ecitizen.consultations.opinion import compute_opinion_map, synthetic_consultation
-from ecitizen.consultations.tests.factories import make_survey, resident_in
+from ecitizen.consultations.opinion import compute_opinion_map
+from ecitizen.consultations.tests.factories import make_survey, planted_votes, resident_in
 
 pytestmark = pytest.mark.django_db
 
@@ -27,30 +26,6 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def map_consultation(agency, admin) -> Consultation:
     return make_survey(agency=agency, admin=admin, questions=[], opinion_map=True, statements=16)
-
-
-def planted_votes(consultation: Consultation, order_seed: int) -> list[tuple[int, int, int]]:
-    """160 generated participants voting along 3 planted groups, inserted in a shuffled
-    order; returns (participant, statement, vote) with the stored ids."""
-    statements = list(selectors.approved_statements(consultation))
-    synthetic = synthetic_consultation(
-        n_participants=60,
-        n_statements=len(statements),
-        n_groups=3,
-        signature_per_group=3,
-        votes_per_participant=(9, len(statements)),
-        seed=3,
-        id_mapper=lambda i: i,
-    )
-    participants = OpinionParticipant.objects.bulk_create(
-        [OpinionParticipant(consultation=consultation) for _ in range(60)]
-    )
-    rows = synthetic.votes.tolist()
-    random.Random(order_seed).shuffle(rows)
-    Vote.objects.bulk_create(
-        [Vote(participant=participants[p], statement=statements[s], vote=v) for p, s, v in rows]
-    )
-    return [(participants[p].pk, statements[s].pk, v) for p, s, v in rows]
 
 
 def test_a_vote_recomputes_the_map_in_the_background(
