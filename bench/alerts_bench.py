@@ -238,11 +238,13 @@ def main() -> None:
         .filter(profile__area__isnull=False)
         .order_by("?")[:100]
     )
-    visible_after = []
+    first_visible_ms = (time.perf_counter() - published_at) * 1000
+    visible, read_ms = 0, []
     for user in sample:
+        t0 = time.perf_counter()
         alerts = selectors.inbox_alerts(user)
-        if any(a.pk == alert.pk for a in alerts):
-            visible_after.append(time.perf_counter() - published_at)
+        read_ms.append((time.perf_counter() - t0) * 1000)
+        visible += any(a.pk == alert.pk for a in alerts)
     rows_for_inbox = Message.objects.filter(alert=alert, channel=Channel.INBOX).count()
 
     # --- email hand-off with workers --------------------------------------------------------
@@ -256,34 +258,36 @@ def main() -> None:
         )
         for _ in range(args.workers)
     ]
-    expected = Profile.objects.exclude(user__email__endswith="@bench.example").count()
+    expected = Profile.objects.count()  # every district: every resident (and the staff)
     t_start = time.perf_counter()
-    written_s = None
+    written_s = first_sent_at = None
     try:
         while True:
-            time.sleep(1.0)
-            written = Message.objects.filter(alert=alert).count()
-            if written_s is None and written >= expected:
+            time.sleep(0.25)
+            if first_sent_at is None and sink_count.value > 0:
+                first_sent_at = time.perf_counter()
+            if written_s is None and Message.objects.filter(alert=alert).count() >= expected:
                 written_s = time.perf_counter() - t_start
             if sink_unique.value >= expected:
                 break
             if time.perf_counter() - t_start > 3600:
                 print("  gave up after an hour")
                 break
-        handoff_s = time.perf_counter() - t_start
+        done_at = time.perf_counter()
+        handoff_s = done_at - (first_sent_at or t_start)
+        total_s = done_at - t_start
     finally:
         for worker in workers:
             worker.terminate()
         for worker in workers:
             worker.wait(timeout=30)
     sent = Message.objects.filter(alert=alert, status=Message.Status.SENT).count()
-    platform_rate = sink_unique.value / handoff_s
+    platform_unique, platform_count = sink_unique.value, sink_count.value
+    platform_rate = platform_unique / handoff_s
     size = len(Message.objects.filter(alert=alert).first().to) + 1500  # about the same bytes
 
-    before = sink_count.value
-    per_process = max(2000, min(20000, sink_unique.value // 4))
+    per_process = max(2000, min(20000, platform_unique // 4))
     raw_rate = raw_baseline(smtp_port, per_process, size)
-    raw_count = sink_count.value - before
 
     # --- inbox p95 with 10,000 messages --------------------------------------------------------
     heavy = User.objects.exclude(email__endswith="@bench.example").first()
@@ -330,18 +334,18 @@ def main() -> None:
         f"publish (approval request, fan-out queued) {publish_s * 1000:6.1f} ms"
         f"   target < 1000 ms  ({publish_s / 1:.3f} of the target)"
     )
-    if visible_after:
-        print(
-            f"inbox shows it (sample of {len(sample)})        "
-            f"{max(visible_after) * 1000:8.1f} ms after publish, {len(visible_after)}/"
-            f"{len(sample)} residents; inbox rows written for it: {rows_for_inbox}"
-        )
+    print(
+        f"inbox shows it                           {first_visible_ms:8.1f} ms after publish"
+        f" (first read); {visible}/{len(sample)} sampled residents see it; one query each,"
+        f" p95 {percentile(read_ms, 0.95):.1f} ms; inbox rows written for it: {rows_for_inbox}"
+    )
     print(f"all email messages written (fan-out)     {written_s or float('nan'):8.1f} s")
-    duplicates = sink_count.value - raw_count - sink_unique.value
+    duplicates = platform_count - platform_unique
     print(
         f"email hand-off, {args.workers} workers               {platform_rate:8,.0f} msg/s"
-        f"  ({sink_unique.value:,} unique at the sink, {duplicates:,}"
-        f" duplicates; {sent:,} recorded sent) in {handoff_s:.1f} s"
+        f"  (first to last of {platform_unique:,} unique at the sink, {duplicates:,}"
+        f" duplicates; {sent:,} recorded sent) in {handoff_s:.1f} s;"
+        f" {total_s:.1f} s from worker start incl. fan-out"
     )
     print(
         f"raw smtplib loop, 2 processes            {raw_rate:8,.0f} msg/s  "

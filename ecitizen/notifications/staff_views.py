@@ -179,6 +179,26 @@ def alert_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+@staff_required(*ALERT_ROLES)
+@require_GET
+def alert_figures(request: HttpRequest, pk: int) -> HttpResponse:
+    """The delivery figures table alone, for the page's live refresh."""
+    alert = _get_alert(pk)
+    return render(
+        request,
+        "notifications/staff/figures.html",
+        {
+            "figures": selectors.delivery_figures(alert),
+            "caption": _("Messages for this alert by channel and status"),
+            "statuses": Message.Status.choices,
+            "channels": [
+                (Channel.EMAIL.value, Channel.EMAIL.label),
+                (Channel.SMS.value, Channel.SMS.label),
+            ],
+        },
+    )
+
+
 @staff_required(Role.ALERT_APPROVER)
 @require_POST
 def alert_decide(request: HttpRequest, pk: int) -> HttpResponse:

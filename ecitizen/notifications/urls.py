@@ -27,6 +27,7 @@ urlpatterns = [
     path("staff/alerts/", staff_views.alerts, name="staff_alerts"),
     path("staff/alerts/new/", staff_views.alert_create, name="staff_alert_create"),
     path("staff/alerts/<int:pk>/", staff_views.alert_detail, name="staff_alert"),
+    path("staff/alerts/<int:pk>/figures/", staff_views.alert_figures, name="staff_alert_figures"),
     path("staff/alerts/<int:pk>/decide/", staff_views.alert_decide, name="staff_alert_decide"),
     path("staff/alerts/<int:pk>/update/", staff_views.alert_update, name="staff_alert_update"),
     path("staff/alerts/<int:pk>/cancel/", staff_views.alert_cancel, name="staff_alert_cancel"),

@@ -152,6 +152,11 @@ def test_staff_publish_and_a_second_person_approves(
     alert.refresh_from_db()
     assert alert.status == Alert.Status.PUBLISHED and alert.approved_by == approver
     assert "Gas leak" in Client().get("/alerts/").content.decode()
+    detail = client.get(f"/staff/alerts/{alert.pk}/").content.decode()
+    assert f'data-live-url="/staff/alerts/{alert.pk}/figures/"' in detail
+    figures = client.get(f"/staff/alerts/{alert.pk}/figures/").content.decode()
+    assert "<table" in figures and "Messages for this alert by channel and status" in figures
+    assert signed_in(resident).get(f"/staff/alerts/{alert.pk}/figures/").status_code == 404
     # Cancel it: the public page is empty again, the feed has the cancellation.
     assert client.post(f"/staff/alerts/{alert.pk}/cancel/", {"note": ""}).status_code == 302
     assert "Gas leak" not in Client().get("/alerts/").content.decode()
