@@ -24,6 +24,8 @@ LANGUAGES = ("fr", "es")
 # starts from nothing and merges no existing translation.
 IGNORED = ("tests", "locale", "__pycache__", "*.pyc")
 SHOWN = 20
+# One worker extracts once for every test here (make test runs pytest -n 2 --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("translations")
 
 
 def catalog_path(root: Path, language: str) -> Path:
