@@ -25,6 +25,8 @@ with the reason.
 
 import contextlib
 import datetime
+import email.policy
+import functools
 import logging
 import random
 import smtplib
@@ -161,8 +163,15 @@ def message_id_header(message: Message) -> str:
     return f"<{message.uuid}@{domain}>"
 
 
-def build_email(message: Message, connection: object | None = None) -> EmailMultiAlternatives:
-    unsubscribe = None if message.topic in MANDATORY else rendering.unsubscribe_url(message)
+_UNSET = object()
+
+
+def build_email(
+    message: Message, connection: object | None = None, unsubscribe: object = _UNSET
+) -> EmailMultiAlternatives:
+    if unsubscribe is _UNSET:
+        unsubscribe = None if message.topic in MANDATORY else rendering.unsubscribe_url(message)
+    assert unsubscribe is None or isinstance(unsubscribe, str)
     subject, text, html = rendering.email_parts(message, unsubscribe)
     headers = {"Message-ID": message_id_header(message), "Content-Language": message.language}
     if unsubscribe:
@@ -196,6 +205,56 @@ def build_email(message: Message, connection: object | None = None) -> EmailMult
     return email
 
 
+# Alert emails are the same for every resident of a language except a few slots, so a worker
+# serialises one per alert, language and minute and fills in the slots (about 500 times
+# cheaper than building each message with the email package).
+_TO_SLOT = "recipient@slot.invalid"
+_ID_SLOT = "<message-id@slot.invalid>"
+_UNSUBSCRIBE_SLOT = "https://slot.invalid/unsubscribe/"
+
+
+@functools.lru_cache(maxsize=32)
+def _alert_email_template(
+    alert_id: int, language: str, topic: str, with_unsubscribe: bool, minute: int
+) -> bytes | None:
+    from ecitizen.notifications.models import Alert
+
+    probe = Message(
+        alert=Alert.objects.get(pk=alert_id), language=language, topic=topic, to=_TO_SLOT
+    )
+    built = build_email(probe, unsubscribe=_UNSUBSCRIBE_SLOT if with_unsubscribe else None)
+    built.extra_headers["Message-ID"] = _ID_SLOT
+    raw = built.message(policy=email.policy.SMTP).as_bytes()
+    # Only if every slot survived as plain bytes (a body in quoted-printable or base64, say
+    # for accented text, would hide the unsubscribe link: then build each message).
+    wanted = 3 if with_unsubscribe else 0
+    if raw.count(_UNSUBSCRIBE_SLOT.encode()) != wanted or raw.count(_ID_SLOT.encode()) != 1:
+        return None
+    return raw
+
+
+def fast_alert_bytes(message: Message) -> bytes | None:
+    """The wire bytes of an alert email from the per-alert template, or None to build it."""
+    if message.alert_id is None or not message.to.isascii() or "@" not in message.to:
+        return None
+    unsubscribe = None if message.topic in MANDATORY else rendering.unsubscribe_url(message)
+    template = _alert_email_template(
+        message.alert_id,
+        message.language,
+        message.topic,
+        unsubscribe is not None,
+        int(time.time() // 60),  # a fresh Date header every minute
+    )
+    if template is None:
+        return None
+    raw = template.replace(_TO_SLOT.encode(), message.to.encode()).replace(
+        _ID_SLOT.encode(), message_id_header(message).encode()
+    )
+    if unsubscribe:
+        raw = raw.replace(_UNSUBSCRIBE_SLOT.encode(), unsubscribe.encode())
+    return raw
+
+
 _PERMANENT_SMTP = (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused)
 
 
@@ -211,12 +270,15 @@ def _send_emails(messages: list[Message], counts: Counter, retries: list) -> Non
             if at:
                 retries.append(at)
         return
+    wire = getattr(smtp, "connection", None)  # the smtplib connection of the SMTP backend
+    sender = smtp.prep_address(settings.DEFAULT_FROM_EMAIL) if wire is not None else ""  # type: ignore[attr-defined]
     try:
         rate_limiter.wait("smtp", len(pending))
         while pending:
             message = pending.pop(0)
             try:
-                built = build_email(message, smtp)
+                raw = fast_alert_bytes(message) if wire is not None else None
+                built = None if raw is not None else build_email(message, smtp)
             except Exception as exc:  # a bug or missing data: retry later, then fail
                 log.exception("message %s could not be built", message.uuid)
                 at = _retry_later(message, f"could not be built: {exc!r}"[:300])
@@ -224,7 +286,12 @@ def _send_emails(messages: list[Message], counts: Counter, retries: list) -> Non
                 retries += [at] if at else []
                 continue
             try:
-                smtp.send_messages([built])
+                if raw is not None:
+                    assert wire is not None
+                    wire.sendmail(sender, [message.to], raw)
+                else:
+                    assert built is not None
+                    smtp.send_messages([built])
             except _PERMANENT_SMTP as exc:
                 _mark_failed(message, f"SMTP refused: {exc}")
                 counts["failed"] += 1

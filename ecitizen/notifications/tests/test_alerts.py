@@ -122,6 +122,10 @@ def test_fan_out_in_batches_bypasses_for_emergencies_only(
     assert not sent.exclude(status__in=["sent", "delivered"]).exists()
     mails = [m for m in smtp_sink.messages() if m["X-Alert-Identifier"] == emergency.identifier]
     assert len(mails) == 3
+    by_recipient = {m.recipient.email: m for m in sent.filter(channel=Channel.EMAIL)}
+    for mail in mails:  # filled in from one template per language: each is its own message
+        assert mail["Message-ID"] == f"<{by_recipient[mail['To']].uuid}@ecitizen.example>"
+        assert mail.get_body(preferencelist=("html",)) is not None
     french = next(m for m in mails if m["To"] == opted_out.email)
     assert "Inondation" in french["Subject"] and french["Content-Language"] == "fr"
     assert french["List-Unsubscribe"] is None  # emergencies cannot be unsubscribed from
