@@ -9,7 +9,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from ecitizen.catalogue.forms import TranslatedFieldsMixin, translated_initial
+from ecitizen.catalogue.forms import BuilderForm, TranslatedFieldsMixin, translated_initial
 from ecitizen.consultations.models import CommentReport, Consultation, Question
 from ecitizen.consultations.services import (
     COMMENT_MAX_LENGTH,
@@ -119,7 +119,15 @@ class StatementForm(UswdsFormMixin, forms.Form):
 # --------------------------------------------------------------------------- staff
 
 
-class ConsultationForm(TranslatedFieldsMixin, UswdsFormMixin, forms.Form):
+class TranslatedForm(TranslatedFieldsMixin, UswdsFormMixin, BuilderForm):
+    """One field per language for each ``translated`` entry, added before the USWDS
+    classes are given (so those fields are styled too)."""
+
+    def add_fields(self) -> None:
+        self.add_translated_fields()
+
+
+class ConsultationForm(TranslatedForm):
     translated = {
         "title": (_("Title"), True, False),
         "summary": (_("Summary (one or two sentences)"), False, True),
@@ -171,7 +179,6 @@ class ConsultationForm(TranslatedFieldsMixin, UswdsFormMixin, forms.Form):
         )
         if len(agencies) == 1:
             self.fields["agency"].initial = agencies[0].pk
-        self.add_translated_fields()
         for code in LANGUAGE_CODES:
             if f"body_{code}" in self.fields:
                 self.fields[f"body_{code}"].widget.attrs["rows"] = 8
@@ -206,7 +213,7 @@ class ConsultationForm(TranslatedFieldsMixin, UswdsFormMixin, forms.Form):
         )
 
 
-class QuestionForm(TranslatedFieldsMixin, UswdsFormMixin, forms.Form):
+class QuestionForm(TranslatedForm):
     translated = {
         "label": (_("Question"), True, False),
         "help": (_("Hint (optional)"), False, False),
@@ -246,7 +253,6 @@ class QuestionForm(TranslatedFieldsMixin, UswdsFormMixin, forms.Form):
 
     def __init__(self, *args: Any, earlier: list[Question], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.add_translated_fields()
         choices: list[tuple[str, Any]] = [("", _("Always ask it"))]
         for q in earlier:
             if q.kind in (Question.Kind.SINGLE, Question.Kind.MULTIPLE):
@@ -331,24 +337,16 @@ class QuestionForm(TranslatedFieldsMixin, UswdsFormMixin, forms.Form):
         )
 
 
-class DocumentForm(TranslatedFieldsMixin, UswdsFormMixin, forms.Form):
+class DocumentForm(TranslatedForm):
     translated = {"title": (_("Document title"), True, False)}
     file = forms.FileField(
         label=_("File (PDF, PNG or JPEG)"),
         error_messages={"required": _("Choose the file to upload.")},
     )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.add_translated_fields()
 
-
-class SectionForm(TranslatedFieldsMixin, UswdsFormMixin, forms.Form):
+class SectionForm(TranslatedForm):
     translated = {"title": (_("Section heading"), True, False)}
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.add_translated_fields()
 
 
 class HideForm(UswdsFormMixin, forms.Form):
@@ -370,20 +368,15 @@ class RejectStatementForm(UswdsFormMixin, forms.Form):
     )
 
 
-class StaffStatementForm(TranslatedFieldsMixin, UswdsFormMixin, forms.Form):
+class StaffStatementForm(TranslatedForm):
     translated = {"text": (_("Statement"), True, False)}
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.add_translated_fields()
 
-
-class OutcomeForm(TranslatedFieldsMixin, UswdsFormMixin, forms.Form):
+class OutcomeForm(TranslatedForm):
     translated = {"outcome": (_("What you told us, and what we are doing about it"), True, True)}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.add_translated_fields()
         for code in LANGUAGE_CODES:
             self.fields[f"outcome_{code}"].widget.attrs["rows"] = 8
 

@@ -3,7 +3,6 @@ JSON, the SVG drawn in each language, the map rebuilt from JSON (to mark "You"),
 plain-language reading of representative and consensus statements."""
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from django.utils import translation
@@ -176,15 +175,6 @@ def svg_in_every_language(result: OpinionMap) -> dict[str, str]:
         with translation.override(code):
             drawn[code] = render_svg(result)
     return drawn
-
-
-@dataclass
-class Reading:
-    """One statement, said in plain language for a group or for everyone."""
-
-    statement_id: int
-    text: str
-    percent: int
 
 
 def group_readings(data: Mapping[str, Any]) -> list[dict[str, Any]]:
