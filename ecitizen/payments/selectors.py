@@ -5,11 +5,12 @@ from dataclasses import dataclass
 
 from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
 
+from ecitizen.accounts.models import User
 from ecitizen.applications.models import Application
 from ecitizen.payments.models import LedgerEntry, Payment
 
 
-def payment_for_payer(*, user: object, reference: str) -> Payment | None:
+def payment_for_payer(*, user: User, reference: str) -> Payment | None:
     """A payment by its reference, only if ``user`` made it (others get None → 404)."""
     return (
         Payment.objects.select_related("application__service_version", "agency")

@@ -134,10 +134,11 @@ def payment_apply_outcome(*, event: ProviderEvent, provider: str) -> Payment:
             amount=payment.amount,
             currency=payment.currency,
         )
-        if payment.application_id and amount_due(payment.application) == 0:
+        application = payment.application
+        if application is not None and amount_due(application) == 0:
             from ecitizen.applications.services import application_mark_paid
 
-            application_mark_paid(application_id=payment.application_id, payment_id=payment.pk)
+            application_mark_paid(application_id=application.pk, payment_id=payment.pk)
     return payment
 
 
