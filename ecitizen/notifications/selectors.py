@@ -5,7 +5,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.cache import cache
-from django.core.paginator import Page, Paginator
 from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet
 from django.utils import timezone
 
@@ -76,9 +75,38 @@ def inbox_messages(user: User, *, archived: bool = False) -> QuerySet[Message]:
     ).order_by("-created_at", "-id")
 
 
-def inbox_page(user: User, number: Any = 1, *, archived: bool = False) -> Page:
-    paginator = Paginator(inbox_messages(user, archived=archived), INBOX_PAGE_SIZE)
-    return paginator.get_page(number)
+@dataclass
+class InboxPage:
+    """A page of the inbox, newest first. No total count: counting 10,000 messages on every
+    visit would cost more than the page itself; "older" is known by reading one row more."""
+
+    object_list: list[Message]
+    number: int
+    has_next: bool
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def next_page_number(self) -> int:
+        return self.number + 1
+
+    @property
+    def previous_page_number(self) -> int:
+        return self.number - 1
+
+
+def inbox_page(user: User, number: Any = 1, *, archived: bool = False) -> InboxPage:
+    try:
+        page = max(1, min(int(number or 1), 10_000))
+    except (TypeError, ValueError):
+        page = 1
+    start = (page - 1) * INBOX_PAGE_SIZE
+    rows = list(inbox_messages(user, archived=archived)[start : start + INBOX_PAGE_SIZE + 1])
+    return InboxPage(
+        object_list=rows[:INBOX_PAGE_SIZE], number=page, has_next=len(rows) > INBOX_PAGE_SIZE
+    )
 
 
 def inbox_message(user: User, pk: int) -> Message | None:
