@@ -877,7 +877,7 @@ def budget_tally(*, actor: User | None, budget: Budget) -> BudgetResult:
         )
     started = time.perf_counter()
     projects = ballot_projects(budget)
-    election = budget_election(budget, projects=projects)
+    election = budget_election(budget, projects=projects, for_counting=True)
     if budget.rule == Budget.Rule.EQUAL_SHARES:
         outcome = rules.equal_shares(election)
         threshold = None
