@@ -125,3 +125,61 @@ def test_resident_votes_at_375px_and_sees_the_results(page: Page, check_page) ->
     )
     assert overflow <= 0
     check_page(page, "budgeting-05-results")
+
+
+STAFF_TOTP_SECRET = "ECITIZENE2EBUDGETSTOTPSECRET2345"
+
+
+def test_staff_type_in_a_paper_ballot_then_close_and_count(page: Page, check_page) -> None:
+    from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
+    from allauth.mfa.totp.internal.auth import TOTP
+
+    from ecitizen.accounts.models import StaffRole
+    from ecitizen.accounts.services import staff_role_grant
+    from ecitizen.budgeting.services import paper_ballot_enter
+    from tests.e2e.conftest import totp_code
+
+    process, _area = setup_budget()
+    budget = process.budgets.get()
+    admin = make_user("pb-admin@example.org")
+    staff_role_grant(
+        actor=None, user=admin, role=StaffRole.Role.AGENCY_ADMIN, agency=process.agency
+    )
+    TOTP.activate(admin, STAFF_TOTP_SECRET)
+    RecoveryCodes.activate(admin)
+    colleague = make_user("pb-officer@example.org")
+    playground = Project.objects.get(budget=budget, code="1")
+    paper_ballot_enter(actor=colleague, budget=budget, serial="A1", choice={playground.pk: 1})
+
+    sign_in(page, "pb-admin@example.org")
+    page.get_by_label("Code").fill(totp_code(STAFF_TOTP_SECRET))
+    page.get_by_role("main").get_by_role("button", name="Sign In", exact=True).click()
+    expect(page.get_by_role("heading", level=1, name="Your account")).to_be_visible()
+
+    page.goto("/staff/budgets/")
+    page.get_by_role("link", name="City budget").click()
+    check_page(page, "budgeting-staff-01-process")
+    page.get_by_role("link", name="Riverside").click()
+    expect(page.get_by_text("Voting is open until")).to_be_visible()
+    page.get_by_role("link", name="Paper ballots").click()
+    check_page(page, "budgeting-staff-02-paper")
+
+    # The second entry of slip A1 disagrees with the first: flagged, not counted.
+    page.get_by_role("link", name="Type in a paper ballot").click()
+    page.get_by_label("Ballot number").fill("a1")
+    page.locator("label.usa-checkbox__label", has_text="Bike lanes").click()
+    check_page(page, "budgeting-staff-03-slip")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("status")).to_contain_text("The two entries of ballot A1 differ")
+    page.get_by_role("link", name="Paper ballots").click()
+    expect(page.get_by_role("row", name=re.compile("A1"))).to_contain_text("differ")
+
+    Process.objects.filter(pk=process.pk).update(
+        results_from=timezone.now() - datetime.timedelta(seconds=1)
+    )
+    page.goto(f"/staff/budgets/budget/{budget.pk}/")
+    page.get_by_role("button", name="Close voting").click()
+    expect(page.get_by_role("status")).to_contain_text("Voting is closed")
+    page.get_by_role("button", name="Count the votes").click()
+    expect(page.get_by_role("alert")).to_contain_text("1 paper ballot still needs")
+    check_page(page, "budgeting-staff-04-budget")
