@@ -42,6 +42,11 @@ def _url(path: str) -> str:
     return public_url(path)
 
 
+def _language(application: Application) -> str:
+    profile = getattr(application.applicant, "profile", None)
+    return profile.preferred_language if profile else "en"
+
+
 def application_values(application: Application, language: str) -> dict[str, Any]:
     profile = getattr(application.applicant, "profile", None)
     return {
@@ -54,7 +59,7 @@ def application_values(application: Application, language: str) -> dict[str, Any
 
 def permit_values(permit: IssuedPermit) -> dict[str, Any]:
     application = permit.application
-    language = application.applicant.profile.preferred_language
+    language = _language(application)
     values = application_values(application, language)
     with translation.override(language):
         values["expires_on"] = (
@@ -71,7 +76,7 @@ def _occurrence(application: Application, kind: str) -> tuple[str, dict[str, Any
         return f"{last}", {}
     if kind == "draft_reminder":
         expires = application.draft_expires_at
-        language = application.applicant.profile.preferred_language
+        language = _language(application)
         with translation.override(language):
             shown = (
                 formats.date_format(timezone.localtime(expires), "DATE_FORMAT") if expires else ""
@@ -109,7 +114,7 @@ def _tell(application_id: int, kind: str) -> int:
     if kind == "payment_receipt" and not occurrence:
         return 0
     attachments = extra.pop("_attachments", None)
-    language = application.applicant.profile.preferred_language
+    language = _language(application)
     values = {**application_values(application, language), **extra}
     messages = notification_send(
         actor=None,
