@@ -47,6 +47,7 @@ from ecitizen.applications import uploads
 from ecitizen.catalogue.schema import condition_met, iter_questions
 from ecitizen.core.forms import UswdsFormMixin
 from ecitizen.core.i18n import tr
+from ecitizen.core.money import format_money as core_format_money
 
 Answers = dict[str, Any]
 ADDRESS_PARTS = ("line1", "line2", "town", "postcode", "area")
@@ -229,9 +230,9 @@ def frozen_answers(
 
 
 def format_money(amount: int, currency: str = "EUR") -> str:
-    """Minor units as an amount in the active language, e.g. ``1,250.00 EUR``."""
-    value = formats.number_format(Decimal(amount) / 100, 2, use_l10n=True, force_grouping=True)
-    return f"{value} {currency}"
+    """Minor units as an amount in the active language, e.g. ``€1,250.00`` (one format for
+    the whole platform: ``ecitizen.core.money``)."""
+    return core_format_money(amount, currency)
 
 
 def display_value(
@@ -341,7 +342,7 @@ def _hint(question: dict[str, Any]) -> str:
 class MultipleFileInput(forms.FileInput):
     def __init__(self, attrs: dict[str, Any] | None = None, *, multiple: bool = False) -> None:
         self.allow_multiple_selected = multiple
-        attrs = {**(attrs or {}), "class": "usa-file-input"}
+        attrs = {**(attrs or {}), "class": "ec-file-input"}
         if multiple:
             attrs["multiple"] = True
         super().__init__(attrs)
@@ -1007,7 +1008,7 @@ def build_page_form(
     form.hidden = set()
     for group in groups:  # USWDS styles file inputs with their own class
         if group.question["type"] == "file":
-            form.fields[group.question["id"]].widget.attrs["class"] = "usa-file-input"
+            form.fields[group.question["id"]].widget.attrs["class"] = "ec-file-input"
     return form
 
 

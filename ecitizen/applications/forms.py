@@ -79,7 +79,7 @@ class InfoResponseForm(UswdsFormMixin, forms.Form):
             multiple=True,
             help_text=_("PDF, PNG or JPEG, up to 10 MB each. You can add up to 5 files."),
         )
-        self.fields["files"].widget.attrs["class"] = "usa-file-input"
+        self.fields["files"].widget.attrs["class"] = "ec-file-input"
 
     def clean_files(self) -> list[uploads.ValidatedUpload]:
         files = self.cleaned_data.get("files") or []

@@ -135,9 +135,12 @@ def permit_state(permit: IssuedPermit, today: datetime.date | None = None) -> Pe
     return PermitCheck("valid", _("Valid"))
 
 
-def verification_url(permit: IssuedPermit) -> str:
+def verification_url(permit: IssuedPermit, *, signed: bool = False) -> str:
+    """The public verification page; ``signed`` adds the signed token (what the QR code
+    carries), so the page checks the signature as well as the live status."""
     path = reverse("permit_verify", args=[permit.number])
-    return f"{settings.PUBLIC_BASE_URL.rstrip('/')}{path}"
+    url = f"{settings.PUBLIC_BASE_URL.rstrip('/')}{path}"
+    return f"{url}?t={permit.jws}" if signed else url
 
 
 @transaction.atomic
@@ -254,7 +257,7 @@ def permit_pdf(permit: IssuedPermit, language: str | None = None) -> bytes:
             pdf.drawString(75 * mm, y, str(value)[:80])
             y -= 9 * mm
         url = verification_url(permit)
-        qr = QrCodeWidget(url)
+        qr = QrCodeWidget(verification_url(permit, signed=True))
         x0, y0, x1, y1 = qr.getBounds()
         size = 45 * mm
         drawing = Drawing(size, size, transform=[size / (x1 - x0), 0, 0, size / (y1 - y0), 0, 0])

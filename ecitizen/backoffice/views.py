@@ -10,7 +10,8 @@ from django.utils.translation import gettext_lazy
 from ecitizen.accounts.forms import PurposeForm, StaffResidentSearchForm
 from ecitizen.accounts.models import Profile, StaffRole
 from ecitizen.accounts.permissions import staff_required
-from ecitizen.accounts.selectors import residents_search, staff_roles
+from ecitizen.accounts.selectors import residents_search, staff_roles, user_has_role
+from ecitizen.accounts.types import AuthedRequest
 from ecitizen.audit.services import personal_data_access_record
 from ecitizen.backoffice.forms import AgencyForm, AreaForm
 from ecitizen.core.models import Agency, Area
@@ -21,8 +22,18 @@ PEOPLE_ROLES = (Role.CASE_OFFICER, Role.AGENCY_ADMIN, Role.ASSISTED_SERVICE_AGEN
 
 
 @staff_required()
-def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "backoffice/home.html", {"roles": staff_roles(request.user)})  # type: ignore[arg-type]
+def home(request: AuthedRequest) -> HttpResponse:
+    """The staff start page: one card per area of work this person's roles open."""
+    user = request.user
+    can = {
+        "cases": user_has_role(user, Role.CASE_OFFICER, Role.AGENCY_ADMIN),
+        "people": user_has_role(user, *PEOPLE_ROLES),
+        "assist": user_has_role(user, Role.ASSISTED_SERVICE_AGENT),
+        "publish": user_has_role(user, Role.AGENCY_ADMIN),
+        "alerts": user_has_role(user, Role.ALERT_PUBLISHER, Role.ALERT_APPROVER),
+        "platform": user_has_role(user, Role.PLATFORM_ADMIN),
+    }
+    return render(request, "backoffice/home.html", {"roles": staff_roles(user), "can": can})
 
 
 @staff_required(*PEOPLE_ROLES)

@@ -9,8 +9,10 @@ _WIDGET_CLASSES = {
     "selectmultiple": "usa-select",
     "textarea": "usa-textarea",
     "checkbox": "usa-checkbox__input usa-checkbox__input--tile",
-    "clearablefile": "usa-file-input",
-    "file": "usa-file-input",
+    # Not USWDS's usa-file-input: its script replaces the field's accessible name with fixed
+    # English text ("Drag files here or choose from folder").
+    "clearablefile": "ec-file-input",
+    "file": "ec-file-input",
 }
 
 

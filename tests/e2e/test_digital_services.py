@@ -342,17 +342,16 @@ def test_building_permit_from_application_to_revocation(
     pdf = PdfReader(io.BytesIO(pdf_bytes))
     text = pdf.pages[0].extract_text()
     assert permit.number in text and "Amara Okafor" in text
-    # The address is printed under the QR code; the code encodes exactly that address.
-    found = re.search(r"https?://\S+/verify/[A-Z0-9-]+/\S*", text)
+    # The address is printed under the QR code; the code encodes that address with the signed
+    # token (docs/permits.md), which is also in the PDF's metadata for offline checks.
+    found = re.search(r"https?://\S+/verify/[A-Z0-9-]+/", text)
     assert found, text
     qr_url = found.group(0)
-    assert qr_url.startswith(f"{live_server.url}/verify/{permit.number}/")
-    assert _qr_modules(pdf_bytes) == _qr_modules(_qr_pdf(qr_url))
-    jws = pdf.metadata.subject  # the signed facts, for offline checks
+    assert qr_url == f"{live_server.url}/verify/{permit.number}/"
+    jws = pdf.metadata.subject
     assert verify_jws(jws)["num"] == permit.number
-    # docs/permits.md: the QR code leads to /verify/<number>/?t=<signed token>. The PDF's
-    # code has no token yet (reported), so the signed address is built from the metadata.
-    signed_url = qr_url if "?t=" in qr_url else f"{qr_url}?t={jws}"
+    signed_url = f"{qr_url}?t={jws}"
+    assert _qr_modules(pdf_bytes) == _qr_modules(_qr_pdf(signed_url))
 
     resident.goto(qr_url)
     _h1(resident, "Check a permit")

@@ -221,8 +221,8 @@ def test_text_length_and_pattern(value: str, message: str) -> None:
         ("floor_area", "0", "“Floor area” must be 1 or more."),
         ("floor_area", "10001", "“Floor area” must be 10000 or less."),
         ("budget", "a lot", "Enter “Budget” as an amount, like 125.50."),
-        ("budget", "99.99", "“Budget” must be 100.00 EUR or more."),
-        ("budget", "1000001", "“Budget” must be 1,000,000.00 EUR or less."),
+        ("budget", "99.99", "“Budget” must be €100.00 or more."),
+        ("budget", "1000001", "“Budget” must be €1,000,000.00 or less."),
         ("start_date", "31/02/2099", "“Start date” must be a real date, like 2026-03-27."),
         ("start_date", "2000-01-01", "“Start date” must be on or after"),
         ("start_date", "2100-01-01", "“Start date” must be on or before"),
@@ -469,7 +469,7 @@ def test_partial_answers_keep_what_is_valid() -> None:
 
 def test_display_values() -> None:
     questions = engine.question_map(DEFINITION)
-    assert engine.display_value(questions["budget"], 125050) == ["1,250.50 EUR"]
+    assert engine.display_value(questions["budget"], 125050) == ["€1,250.50"]
     assert engine.display_value(questions["has_garage"], False) == ["No"]
     assert engine.display_value(questions["features"], ["solar", "pool"]) == ["Solar", "Pool"]
     (shown_date,) = engine.display_value(questions["start_date"], "2099-01-15")

@@ -105,7 +105,7 @@ def test_the_whole_journey(client_for: Any, resident: Any, service: Any) -> None
     check = client.get(url("check", application.reference))
     assert check.status_code == 200
     assert "Amara Okafor" in check.text and "From your profile" in check.text
-    assert "1,250.50 EUR" in check.text and "plan.pdf" in check.text
+    assert "€1,250.50" in check.text and "plan.pdf" in check.text
     assert "Opening hours" not in check.text
     key = re.search(r'name="idempotency_key" value="([0-9a-f-]{36})"', check.text)
     assert key is not None
@@ -246,7 +246,7 @@ def test_fee_on_submission_goes_to_payment(client_for: Any, resident: Any) -> No
     application = start(client, service)
     fill_in(client, application)
     check = client.get(url("check", application.reference))
-    assert "50.00 EUR" in check.text and "Send and continue to payment" in check.text
+    assert "€50.00" in check.text and "Send and continue to payment" in check.text
     response = submit(client, application)
     assert response["Location"] == reverse("payments:start", args=[application.reference])
     application.refresh_from_db()
