@@ -315,8 +315,11 @@ def main() -> None:
     for _ in range(5):
         client.get("/inbox/")
         client.get("/bench/hello")
-    inbox_ms, hello_ms = [], []
+    inbox_ms, hello_ms, layout_ms = [], [], []
     for _ in range(args.inbox_requests):
+        t0 = time.perf_counter()
+        client.get("/offline/")  # the same base layout, no data: what every page pays
+        layout_ms.append((time.perf_counter() - t0) * 1000)
         t0 = time.perf_counter()
         response = client.get("/inbox/")
         inbox_ms.append((time.perf_counter() - t0) * 1000)
@@ -364,6 +367,11 @@ def main() -> None:
         f"bare view baseline                  p50 {statistics.median(hello_ms):6.1f} ms"
         f"  p95 {percentile(hello_ms, 0.95):6.1f} ms  "
         f"(inbox/bare p95 = {percentile(inbox_ms, 0.95) / percentile(hello_ms, 0.95):.1f}x)"
+    )
+    print(
+        f"page with the same layout, no data  p50 {statistics.median(layout_ms):6.1f} ms"
+        f"  p95 {percentile(layout_ms, 0.95):6.1f} ms  "
+        f"(inbox/layout p95 = {percentile(inbox_ms, 0.95) / percentile(layout_ms, 0.95):.1f}x)"
     )
     if not args.keep:
         connection.close()
