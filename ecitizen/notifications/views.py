@@ -9,6 +9,8 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadReque
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
 from django.urls import reverse
+from django.utils.formats import date_format
+from django.utils.timezone import localtime
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control
@@ -30,6 +32,13 @@ def inbox(request: HttpRequest) -> HttpResponse:
     archived = request.GET.get("view") == "archived"
     page = selectors.inbox_page(request.user, request.GET.get("page"), archived=archived)  # type: ignore[arg-type]
     alerts = [] if archived else selectors.inbox_alerts(request.user)  # type: ignore[arg-type]
+    # What each row shows, worked out once here rather than by template filters per row.
+    prefix = reverse("notifications:inbox")
+    labels = {topic.value: str(topic.label) for topic in Topic}
+    for message in page.object_list:
+        message.url = f"{prefix}{message.pk}/"  # type: ignore[attr-defined]
+        message.topic_label = labels.get(message.topic, "")  # type: ignore[attr-defined]
+        message.when = date_format(localtime(message.created_at), "DATETIME_FORMAT")  # type: ignore[attr-defined]
     return render(
         request,
         "notifications/inbox.html",
