@@ -135,6 +135,10 @@ def payment_apply_outcome(*, event: ProviderEvent, provider: str) -> Payment:
             currency=payment.currency,
         )
         application = payment.application
+        if application is not None:
+            from ecitizen.applications.notify import application_status_changed_on_commit
+
+            application_status_changed_on_commit(application, "payment_receipt")
         if application is not None and amount_due(application) == 0:
             from ecitizen.applications.services import application_mark_paid
 

@@ -309,3 +309,15 @@ def test_a_refund_the_provider_refuses_does_not_block_a_rejection(client, applic
     assert "refund it manually" in caplog.text
     payment.refresh_from_db()
     assert payment.status == Payment.Status.SUCCEEDED
+
+
+def test_the_payer_gets_the_receipt_by_email_with_the_pdf(
+    client, application, mailoutbox, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        payment = succeeded_payment(client, application)
+    receipts = [m for m in mailoutbox if payment.reference in m.body]
+    assert len(receipts) == 1
+    assert receipts[0].to == [application.applicant.email]
+    names = [attachment[0] for attachment in receipts[0].attachments]
+    assert any(name.endswith(".pdf") for name in names)
