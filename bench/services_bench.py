@@ -1,0 +1,525 @@
+"""Digital services (issue 3): the service page, "My applications", an officer's queue and
+submission throughput, with many residents and applications.
+
+    .venv/bin/python bench/services_bench.py [--postgres] [--citizens N] [--applications M]
+
+1. A throw-away database (SQLite WAL, or ``--postgres``: a PostgreSQL 15 cluster started for
+   the run, loopback only, as in ``bench/run.py``), migrated; the demo areas, agencies and
+   catalogue services (``ecitizen.catalogue.demo``); ``generate_population --citizens N``.
+2. Applications with ``bulk_create`` in batches, in two phases (10% then the rest) so the
+   query count of each page can be shown at two data sizes. Statuses are spread as a live
+   system's would be (most issued or open, some drafts, rejections, withdrawals...), with
+   submission dates and due dates around today, over the eight demo services. The residents
+   the load generator signs in as ("heavy" residents) get many applications each. Bulk rows
+   have no timeline events or audit entries (reads of the three pages do not need them).
+3. Query counts, in-process with ``CaptureQueriesContext`` after each phase.
+4. gunicorn (``config.settings.bench``), then ``bench/loadgen.py`` against: the bare view
+   (baseline), ``/services/<slug>/``, ``/applications/`` (one signed-in heavy resident per
+   client) and ``/staff/cases/?status=...&service=...&page=2`` (a case officer).
+   Sessions are created directly (``Client.force_login`` on the shared database, then the
+   session cookie is handed to the load generator) rather than through the login form: the
+   officer has TOTP activated, as ``staff_required`` demands, and creating the session
+   directly skips the interactive MFA step. What is measured is the page, not the login.
+5. Submission throughput: complete drafts (prepared, not timed) are submitted with
+   ``application_submit`` from ``--submit-clients`` threads, each with its own idempotency
+   key; about 20% are submitted twice (a concurrent duplicate from another thread, the same
+   key), and a failed attempt (e.g. "database is locked" on SQLite) is retried with the same
+   key. Afterwards the rows are counted: every draft submitted exactly once, one
+   ``submitted`` event each, none lost, none duplicated.
+
+Figures are printed, never asserted. The load generator, the server and the database share
+the machine's cores; compare ratios more than absolute numbers.
+"""
+
+import argparse
+import contextlib
+import os
+import platform
+import random
+import shutil
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections import Counter
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(BASE_DIR))
+
+from bench import loadgen, run  # noqa: E402
+
+TARGET_P95_MS = 100.0
+TARGET_SUBMIT_RPS = 100.0
+# (status, share): a live system's spread, roughly.
+STATUS_SPREAD = [
+    ("draft", 0.08),
+    ("expired", 0.04),
+    ("awaiting_payment", 0.03),
+    ("submitted", 0.20),
+    ("info_requested", 0.05),
+    ("awaiting_second_approval", 0.02),
+    ("approved", 0.04),
+    ("issued", 0.40),
+    ("rejected", 0.07),
+    ("withdrawn", 0.05),
+    ("revoked", 0.02),
+]
+
+
+def log(message: str) -> None:
+    print(f"[services-bench] {message}", flush=True)
+
+
+# --- data ---------------------------------------------------------------------------------
+
+
+def seed_catalogue() -> None:
+    from ecitizen.catalogue import demo as catalogue_demo
+    from ecitizen.core import demo as core_demo
+
+    core_demo.seed_reference_data()
+    catalogue_demo.seed()
+
+
+def bulk_applications(
+    count: int, *, heavy: list[int], per_heavy: int, start_serial: int, rng: random.Random
+) -> float:
+    """``count`` applications with bulk_create (``per_heavy`` of them for each heavy
+    resident); returns the seconds it took."""
+    import datetime
+
+    from django.db import transaction
+    from django.utils import timezone
+
+    from ecitizen.accounts.models import User
+    from ecitizen.accounts.population import EMAIL_DOMAIN
+    from ecitizen.applications.models import Application
+    from ecitizen.catalogue.models import Service
+
+    started = time.perf_counter()
+    services = list(Service.objects.filter(published_version__isnull=False))
+    versions = {s.pk: s.published_version_id for s in services}
+    resident_ids = list(
+        User.objects.filter(email__endswith=f"@{EMAIL_DOMAIN}").values_list("pk", flat=True)
+    )
+    statuses = [s for s, _ in STATUS_SPREAD]
+    weights = [w for _, w in STATUS_SPREAD]
+    now = timezone.now()
+    today = timezone.localdate()
+    applicants = [pk for pk in heavy for _ in range(per_heavy)]
+    applicants += rng.choices(resident_ids, k=max(0, count - len(applicants)))
+    applicants = applicants[:count]
+    batch_size = 5000
+    for offset in range(0, count, batch_size):
+        rows = []
+        for i, applicant_id in enumerate(applicants[offset : offset + batch_size], offset):
+            service = rng.choice(services)
+            status = rng.choices(statuses, weights)[0]
+            submitted = status not in ("draft", "expired", "awaiting_payment")
+            submitted_at = now - datetime.timedelta(minutes=rng.randint(0, 60 * 24 * 90))
+            rows.append(
+                Application(
+                    reference=f"{service.code}-B{start_serial + i:09d}",
+                    service_version_id=versions[service.pk],
+                    service=service,
+                    agency_id=service.agency_id,
+                    applicant_id=applicant_id,
+                    status=status,
+                    answers={"bench": True},
+                    fee_amount=rng.choice([0, 2500, 6000, 15000]),
+                    idempotency_key=str(uuid.UUID(int=rng.getrandbits(128))) if submitted else "",
+                    submitted_at=submitted_at if submitted else None,
+                    decided_at=submitted_at + datetime.timedelta(days=7)
+                    if status in ("approved", "issued", "rejected", "revoked")
+                    else None,
+                    due_date=today + datetime.timedelta(days=rng.randint(-15, 25))
+                    if submitted
+                    else None,
+                    draft_expires_at=now + datetime.timedelta(days=30)
+                    if status == "draft"
+                    else None,
+                )
+            )
+        with transaction.atomic():
+            Application.objects.bulk_create(rows)
+    return time.perf_counter() - started
+
+
+def query_counts(paths: dict[str, tuple[str, object]]) -> dict[str, int]:
+    """Each page once in-process (after one warm-up request), its query count."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    counts = {}
+    for key, (path, user) in paths.items():
+        client = Client(HTTP_HOST="127.0.0.1")
+        if user is not None:
+            client.force_login(user)
+        client.get(path)  # warm caches (sessions, translations, the cache table)
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(path)
+        counts[key] = len(queries) if response.status_code == 200 else -response.status_code
+    return counts
+
+
+def session_cookie(user: object) -> str:
+    from django.conf import settings
+    from django.test import Client
+
+    client = Client(HTTP_HOST="127.0.0.1")
+    client.force_login(user)
+    return f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
+
+
+def make_officer(agency: object) -> object:
+    from allauth.mfa.totp.internal.auth import TOTP
+
+    from ecitizen.accounts.models import StaffRole
+    from ecitizen.accounts.services import ProfileData, staff_role_grant, user_create
+
+    officer = user_create(
+        actor=None,
+        email="officer@bench.ecitizen.example",
+        password=None,
+        email_verified=True,
+        profile=ProfileData(legal_name="Bench Officer"),
+    )
+    staff_role_grant(actor=None, user=officer, role=StaffRole.Role.CASE_OFFICER, agency=agency)
+    TOTP.activate(officer, "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP")
+    return officer
+
+
+# --- submissions --------------------------------------------------------------------------
+
+
+def prepare_drafts(count: int, heavy: set[int]) -> list[object]:
+    from ecitizen.accounts.models import User
+    from ecitizen.accounts.population import EMAIL_DOMAIN
+    from ecitizen.applications.demo import _fill
+    from ecitizen.applications.services import application_start
+    from ecitizen.catalogue.models import Service
+
+    service = Service.objects.get(slug="change-of-address")  # no fee: straight to SUBMITTED
+    users = list(
+        User.objects.filter(email__endswith=f"@{EMAIL_DOMAIN}")
+        .exclude(pk__in=heavy)
+        .select_related("profile")
+        .order_by("-pk")[:count]
+    )
+    drafts = []
+    for user in users:
+        application = application_start(actor=user, service=service)
+        _fill(application, user, complete=True)
+        drafts.append(application)
+    return drafts
+
+
+def submit_all(drafts: list[object], clients: int, rng: random.Random) -> dict[str, object]:
+    from django.db import close_old_connections, connection
+
+    from ecitizen.applications.services import application_submit
+
+    keys = {d.pk: str(uuid.uuid4()) for d in drafts}
+    jobs = [(d, False) for d in drafts]
+    duplicates = rng.sample(drafts, k=len(drafts) // 5)
+    jobs += [(d, True) for d in duplicates]
+    rng.shuffle(jobs)
+    queues = [jobs[i::clients] for i in range(clients)]
+    outcomes: Counter[str] = Counter()
+    created_by_app: Counter[int] = Counter()
+    lock = threading.Lock()
+    errors: list[str] = []
+
+    def worker(queue: list[tuple[object, bool]]) -> None:
+        close_old_connections()
+        try:
+            for draft, _duplicate in queue:
+                for attempt in range(10):
+                    try:
+                        result = application_submit(
+                            actor=draft.applicant, application=draft, idempotency_key=keys[draft.pk]
+                        )
+                    except Exception as exc:  # retried with the same key
+                        with lock:
+                            outcomes["retried after error"] += 1
+                            if len(errors) < 5:
+                                errors.append(f"{type(exc).__name__}: {exc}")
+                        time.sleep(0.01 * (attempt + 1))
+                        continue
+                    with lock:
+                        outcomes["created" if result.created else "idempotent replay"] += 1
+                        if result.created:
+                            created_by_app[draft.pk] += 1
+                    break
+                else:
+                    with lock:
+                        outcomes["gave up"] += 1
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=(q,)) for q in queues]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    seconds = time.perf_counter() - started
+    return {
+        "seconds": seconds,
+        "jobs": len(jobs),
+        "duplicates": len(duplicates),
+        "outcomes": outcomes,
+        "created_by_app": created_by_app,
+        "errors": errors,
+    }
+
+
+def count_submissions(drafts: list[object]) -> dict[str, int]:
+    from django.db.models import Count
+
+    from ecitizen.applications.models import Application, ApplicationEvent
+
+    ids = [d.pk for d in drafts]
+    submitted = Application.objects.filter(pk__in=ids, status="submitted").count()
+    events = Counter(
+        dict(
+            ApplicationEvent.objects.filter(application_id__in=ids, kind="submitted")
+            .values_list("application_id")
+            .annotate(n=Count("pk"))
+            .values_list("application_id", "n")
+        )
+    )
+    return {
+        "drafts": len(ids),
+        "submitted": submitted,
+        "lost": len(ids) - submitted,
+        "duplicated events": sum(n - 1 for n in events.values() if n > 1),
+        "missing events": sum(1 for pk in ids if events.get(pk, 0) == 0),
+        "with key": Application.objects.filter(pk__in=ids).exclude(idempotency_key="").count(),
+    }
+
+
+# --- main ---------------------------------------------------------------------------------
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--citizens", type=int, default=20_000)
+    parser.add_argument("--applications", type=int, default=200_000)
+    parser.add_argument("--heavy", type=int, default=200, help="applications per heavy resident")
+    parser.add_argument("--postgres", action="store_true")
+    parser.add_argument("--pg-port", type=int, default=54329)
+    parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1))
+    parser.add_argument("--worker-class", default="sync", choices=["sync", "gthread"])
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--concurrency", type=int, default=20)
+    parser.add_argument("--duration", type=float, default=15.0)
+    parser.add_argument("--warmup", type=float, default=3.0)
+    parser.add_argument("--max-requests", type=int, default=500_000)
+    parser.add_argument("--submissions", type=int, default=1000)
+    parser.add_argument("--submit-clients", type=int, default=10)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--keep", action="store_true")
+    args = parser.parse_args()
+    if args.duration > 120 or args.concurrency > 200 or args.submit_clients > 50:
+        raise SystemExit("--duration <= 120, --concurrency <= 200, --submit-clients <= 50")
+    rng = random.Random(args.seed)
+    workdir = Path(tempfile.mkdtemp(prefix="ecitizen-services-bench-"))
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.bench",
+        "PYTHONPATH": str(BASE_DIR),
+        "BENCH_TMP": str(workdir),
+        "MEDIA_ROOT": str(workdir / "media"),
+    }
+    started_all, load_before = time.monotonic(), os.getloadavg()[0]
+    try:
+        with contextlib.ExitStack() as stack:
+            database_pid = None
+            if args.postgres:
+                url, database_pid = stack.enter_context(run.postgres_cluster(workdir, args.pg_port))
+                env["DATABASE_URL"] = url
+            else:
+                env["DATABASE_URL"] = f"sqlite:///{workdir / 'bench.sqlite3'}"
+            os.environ.update(env)
+            import django
+
+            django.setup()
+            from django.core.management import call_command
+            from django.db import connections
+
+            from ecitizen.accounts.models import User
+            from ecitizen.accounts.population import EMAIL_DOMAIN
+            from ecitizen.catalogue.models import Service
+            from ecitizen.core.models import Agency
+
+            log(f"database: {env['DATABASE_URL']}")
+            call_command("migrate", verbosity=0)
+            call_command("createcachetable", verbosity=0)
+            seed_catalogue()
+            t0 = time.perf_counter()
+            call_command("generate_population", citizens=args.citizens, seed=1, verbosity=0)
+            population_s = time.perf_counter() - t0
+            log(
+                f"generated {args.citizens:,} residents in {population_s:.1f} s "
+                f"({args.citizens / population_s:,.0f}/s)"
+            )
+            heavy = list(
+                User.objects.filter(email__endswith=f"@{EMAIL_DOMAIN}")
+                .order_by("pk")
+                .values_list("pk", flat=True)[: args.concurrency]
+            )
+            agency = Agency.objects.get(code="planning")
+            officer = make_officer(agency)
+            service = Service.objects.filter(agency=agency).order_by("slug").first()
+            # The officer's queue: one service, submitted cases, page 2.
+            queue_path = (
+                f"/staff/cases/?agency=planning&service={service.pk}&status=submitted&page=2"
+            )
+            service_path = "/services/change-of-address/"
+            heavy_user = User.objects.get(pk=heavy[0])
+            pages = {
+                "service": (service_path, None),
+                "mine": ("/applications/", heavy_user),
+                "queue": (queue_path, officer),
+            }
+
+            phase1 = args.applications // 10
+            per_heavy1 = args.heavy // 2
+            seconds1 = bulk_applications(
+                phase1, heavy=heavy, per_heavy=per_heavy1, start_serial=0, rng=rng
+            )
+            counts1 = query_counts(pages)
+            seconds2 = bulk_applications(
+                args.applications - phase1,
+                heavy=heavy,
+                per_heavy=args.heavy - per_heavy1,
+                start_serial=phase1,
+                rng=rng,
+            )
+            counts2 = query_counts(pages)
+            log(
+                f"generated {args.applications:,} applications in {seconds1 + seconds2:.1f} s "
+                f"({args.applications / (seconds1 + seconds2):,.0f}/s); each of the "
+                f"{len(heavy)} heavy residents has {args.heavy}; {len(Service.objects.all())} "
+                f"services"
+            )
+            if args.postgres:
+                from django.db import connection
+
+                with connection.cursor() as cursor:
+                    cursor.execute("ANALYZE")
+
+            cookies_mine = [{"Cookie": session_cookie(User.objects.get(pk=pk))} for pk in heavy]
+            cookie_officer = [{"Cookie": session_cookie(officer)}]
+            connections.close_all()
+
+            rows: list[run.Row] = []
+            targets = [
+                loadgen.Target("bare Django view", "/bench/hello", expect_body=b"hello"),
+                loadgen.Target("service page", service_path, expect_body=b"<html"),
+                loadgen.Target(
+                    "My applications", "/applications/", cookies_mine, expect_body=b"-B0"
+                ),
+                loadgen.Target(
+                    "officer queue p2 (filtered)", queue_path, cookie_officer, expect_body=b"-B0"
+                ),
+            ]
+            with run.gunicorn(env, args, workdir, database_pid) as server:
+                for target in targets:
+                    status, _, body = run.http_get(server.port, target.path, target.headers[0])
+                    if status != 200 or target.expect_body not in body:
+                        log(f"{target.name}: GET {target.path} answered {status}; skipped")
+                        rows.append(run.skipped_row(target.name, f"answered {status}"))
+                        continue
+                    log(f"{target.name}: {args.concurrency} clients, {args.duration:g} s")
+                    row = run.measure(server, target, args)
+                    row.ratio = row.rps / (rows[0].rps if rows else row.rps or 1.0)
+                    rows.append(row)
+            connections.close_all()
+
+            log(f"preparing {args.submissions} complete drafts (not timed) ...")
+            t0 = time.perf_counter()
+            drafts = prepare_drafts(args.submissions, set(heavy))
+            log(f"prepared {len(drafts)} drafts in {time.perf_counter() - t0:.1f} s")
+            connections.close_all()
+            submit = submit_all(drafts, args.submit_clients, rng)
+            tally = count_submissions(drafts)
+
+            # --- report -------------------------------------------------------------------
+            run.print_table(rows)
+            print("query count per page (in-process, CaptureQueriesContext):")
+            n1 = args.applications // 10
+            for key, label in [
+                ("service", "service page"),
+                ("mine", "My applications"),
+                ("queue", "officer queue p2"),
+            ]:
+                same = "constant" if counts1[key] == counts2[key] else "CHANGED"
+                print(
+                    f"  {label:<20} {counts1[key]:>3} queries at {n1:,.0f} applications, "
+                    f"{counts2[key]:>3} at {args.applications:,} -> {same}"
+                )
+            print()
+            for row in rows[1:]:
+                if row.skipped:
+                    continue
+                verdict = "met" if row.p95 < TARGET_P95_MS else "MISSED"
+                print(
+                    f"target for {row.endpoint}: p95 < {TARGET_P95_MS:.0f} ms at "
+                    f"{args.concurrency} clients -> {verdict} ({row.p95:.1f} ms, "
+                    f"{row.ratio:.0%} of the bare view's throughput)"
+                )
+            rate = tally["submitted"] / submit["seconds"] if submit["seconds"] else 0.0
+            print(
+                f"\nsubmissions: {tally['submitted']:,} of {tally['drafts']:,} drafts in "
+                f"{submit['seconds']:.1f} s = {rate:.0f}/s with {args.submit_clients} threads "
+                f"({submit['jobs']} attempts incl. {submit['duplicates']} concurrent duplicates; "
+                f"outcomes {dict(submit['outcomes'])}); "
+                f"ratio to the bare view {rate / rows[0].rps if rows and rows[0].rps else 0:.0%}"
+            )
+            created_twice = sum(1 for n in submit["created_by_app"].values() if n > 1)
+            print(
+                f"  lost {tally['lost']}, duplicated (created twice) {created_twice}, "
+                f"duplicated submitted events {tally['duplicated events']}, missing events "
+                f"{tally['missing events']}, with idempotency key {tally['with key']}"
+            )
+            if submit["errors"]:
+                print(f"  errors retried, e.g. {submit['errors'][:3]}")
+            verdict = (
+                "met"
+                if rate >= TARGET_SUBMIT_RPS
+                and tally["lost"] == 0
+                and created_twice == 0
+                and tally["duplicated events"] == 0
+                else "MISSED"
+            )
+            print(
+                f"target: >= {TARGET_SUBMIT_RPS:.0f} submissions/s, zero lost or duplicated "
+                f"-> {verdict}"
+            )
+            print(
+                f"\nmachine: {os.cpu_count()} CPUs, load average before/after "
+                f"{load_before:.2f}/{os.getloadavg()[0]:.2f}; Python "
+                f"{platform.python_version()}, Django {django.get_version()}; "
+                f"{'PostgreSQL 15' if args.postgres else 'SQLite (WAL)'}; "
+                f"{args.citizens:,} residents, {args.applications:,} applications; gunicorn "
+                f"{args.workers} {args.worker_class} workers; total "
+                f"{time.monotonic() - started_all:.0f} s"
+            )
+    finally:
+        with contextlib.suppress(Exception):
+            from django.db import connections
+
+            connections.close_all()
+        if args.keep:
+            log(f"kept {workdir}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
