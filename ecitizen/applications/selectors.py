@@ -57,8 +57,12 @@ def _with_version(queryset: QuerySet[Application]) -> QuerySet[Application]:
 
 
 def applications_for_resident(*, user: User) -> list[Application]:
-    """The resident's own applications, newest first (one query)."""
-    return list(_with_version(Application.objects.filter(applicant=user)))
+    """The resident's own applications, newest first (one query). The list shows no answers
+    and no form, so neither big JSON column is loaded."""
+    applications = Application.objects.filter(applicant=user).defer(
+        "answers", "service_version__definition"
+    )
+    return list(_with_version(applications))
 
 
 def open_draft(*, user: User, service: Any) -> Application | None:
