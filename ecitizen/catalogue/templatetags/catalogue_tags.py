@@ -5,7 +5,7 @@ from django import template
 from ecitizen.catalogue import presentation
 from ecitizen.catalogue.presentation import text_lines
 from ecitizen.core.i18n import tr as translate_value
-from ecitizen.core.money import format_money
+from ecitizen.core.templatetags.ecitizen_money import money
 
 register = template.Library()
 
@@ -27,9 +27,7 @@ def lines(value: Any) -> list[str]:
     return text_lines(value)
 
 
-@register.filter
-def money(amount_minor: int | None, currency: str = "EUR") -> str:
-    return "" if amount_minor is None else format_money(int(amount_minor), currency)
+register.filter("money", money)  # the platform's one money filter, also in these templates
 
 
 @register.filter
