@@ -414,6 +414,12 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1))
     parser.add_argument("--worker-class", default="sync", choices=["sync", "gthread"])
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument(
+        "--conn-max-age",
+        type=int,
+        default=None,
+        help="override CONN_MAX_AGE (seconds) to compare persistent database connections",
+    )
     parser.add_argument("--concurrency", type=int, default=20)
     parser.add_argument("--duration", type=float, default=15.0, help="measured seconds")
     parser.add_argument("--warmup", type=float, default=3.0, help="unmeasured seconds first")
@@ -435,6 +441,9 @@ def main() -> None:
         "MEDIA_ROOT": str(workdir / "media"),
     }
     env.pop("DATABASE_URL", None)
+    env.pop("BENCH_CONN_MAX_AGE", None)
+    if args.conn_max_age is not None:
+        env["BENCH_CONN_MAX_AGE"] = str(args.conn_max_age)
     started, load_before = time.monotonic(), os.getloadavg()[0]
     try:
         with contextlib.ExitStack() as stack:
@@ -546,7 +555,8 @@ def main() -> None:
                 f"Django {django.get_version()}; {args.citizens:,} residents; "
                 f"{'PostgreSQL 15' if args.postgres else 'SQLite (WAL)'}; "
                 f"gunicorn {args.workers} {args.worker_class} workers; "
-                f"{args.concurrency} clients; total {time.monotonic() - started:.0f} s"
+                + (f"CONN_MAX_AGE {args.conn_max_age}; " if args.conn_max_age is not None else "")
+                + f"{args.concurrency} clients; total {time.monotonic() - started:.0f} s"
             )
             if args.json:
                 args.json.write_text(
