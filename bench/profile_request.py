@@ -11,9 +11,11 @@ DATABASE_URL points at one that ``bench/run.py --keep`` left behind.
 """
 
 import argparse
+import atexit
 import cProfile
 import os
 import pstats
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -54,6 +56,7 @@ def main() -> None:
 
     if "DATABASE_URL" not in os.environ:
         workdir = Path(tempfile.mkdtemp(prefix="ecitizen-profile-"))
+        atexit.register(shutil.rmtree, workdir, ignore_errors=True)
         os.environ["DATABASE_URL"] = f"sqlite:///{workdir / 'profile.sqlite3'}"
         for command in (["migrate", "-v", "0"], ["createcachetable"],
                         ["generate_population", "--citizens", "2000", "--seed", "1"]):  # fmt: skip
