@@ -117,6 +117,17 @@ def _scopes_extra(*scopes: str) -> dict[str, list[str]]:
     return {"x-required-scopes": list(scopes)}
 
 
+def _file_download_extra(scope: str) -> dict[str, Any]:
+    """OpenAPI for an endpoint answering a file download under ``scope``."""
+    binary = {"schema": {"type": "string", "format": "binary"}}
+    return {
+        **_scopes_extra(scope),
+        "responses": {
+            "200": {"description": "The file.", "content": {"application/octet-stream": binary}}
+        },
+    }
+
+
 def _url(request: HttpRequest, name: str, *args: Any) -> str:
     return request.build_absolute_uri(reverse(name, args=args))
 
@@ -697,17 +708,7 @@ def application_detail(request: HttpRequest, reference: str) -> ApplicationOut:
     summary="Download one of your documents",
     description="The file, as an attachment, with the content type read from its bytes. "
     "Anybody else's document, or a removed one, answers 404. Scope: `applications:read`.",
-    openapi_extra={
-        **_scopes_extra(APPLICATIONS_READ),
-        "responses": {
-            "200": {
-                "description": "The file.",
-                "content": {
-                    "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
-                },
-            }
-        },
-    },
+    openapi_extra=_file_download_extra(APPLICATIONS_READ),
 )
 def application_document(request: HttpRequest, reference: str, document_id: int) -> FileResponse:
     access = selectors.document_for_download(
@@ -1528,17 +1529,7 @@ def case_detail(request: HttpRequest, reference: str) -> CaseOut:
     summary="Download a document of a case",
     description="The file, as an attachment. Each download is recorded in the applicant's "
     "'Who accessed my data'. Scope: `cases:read`.",
-    openapi_extra={
-        **_scopes_extra(CASES_READ),
-        "responses": {
-            "200": {
-                "description": "The file.",
-                "content": {
-                    "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
-                },
-            }
-        },
-    },
+    openapi_extra=_file_download_extra(CASES_READ),
 )
 def case_document(request: HttpRequest, reference: str, document_id: int) -> FileResponse:
     user = _staff(request)
