@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, F, Prefetch, Q, Sum
+from django.db.models import F, Prefetch, Q, Sum
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from ecitizen.accounts.models import StaffRole, User
 from ecitizen.accounts.selectors import staff_roles, user_has_role
-from ecitizen.applications import engine
+from ecitizen.applications import case_counts, engine
 from ecitizen.applications.casework import (
     CASE_ROLES,
     WORKABLE,
@@ -223,6 +223,45 @@ def agency_officers(agency: Agency) -> list[tuple[int, str]]:
     )
 
 
+# Never loaded for a queue row: the answers and the version's form definition (big JSON).
+QUEUE_ROW_DEFERRED = ("answers", "consent_note", "decision_reason", "service_version__definition")
+
+
+def _bucket_sla(bucket: case_counts.Bucket, today: datetime.date, soon_limit: datetime.date) -> str:
+    """The SLA filter (see ``_sla_filter``) a bucket of open cases falls in."""
+    if bucket.paused:
+        return "paused"
+    if bucket.due_date is None:
+        return ""
+    if bucket.due_date < today:
+        return "overdue"
+    if bucket.due_date <= soon_limit:
+        return "due_soon"
+    return "on_track"
+
+
+def _count_from_buckets(
+    buckets: list[case_counts.Bucket],
+    filters: QueueFilters,
+    today: datetime.date,
+    soon_limit: datetime.date,
+) -> int | None:
+    """How many cases the filters select, when only open cases are asked for and no
+    assignee is named (the counts know "unassigned", not who); ``None`` otherwise."""
+    if filters.status not in ("", *Application.OPEN_STATUSES):
+        return None
+    if filters.assignee not in ("", "none"):
+        return None
+    return case_counts.total(
+        b
+        for b in buckets
+        if (not filters.status or b.status == filters.status)
+        and (not filters.service or b.service_id == filters.service)
+        and (not filters.sla or _bucket_sla(b, today, soon_limit) == filters.sla)
+        and (filters.assignee != "none" or b.unassigned)
+    )
+
+
 def case_queue(
     *,
     user: User,
@@ -238,15 +277,19 @@ def case_queue(
         raise Http404
     today = today or timezone.localdate()
     holidays = public_holidays()
-    cases = Application.objects.filter(agency=agency).exclude(status__in=NOT_CASES)
-    summary_row = cases.aggregate(
-        open=Count("pk", filter=Q(status__in=Application.OPEN_STATUSES)),
-        overdue=Count("pk", filter=_sla_filter("overdue", today, holidays)),
-        due_soon=Count("pk", filter=_sla_filter("due_soon", today, holidays)),
-        unassigned=Count(
-            "pk", filter=Q(status__in=Application.OPEN_STATUSES, assignee__isnull=True)
+    soon_limit = add_working_days(today, DUE_SOON_WORKING_DAYS, holidays)
+    buckets = case_counts.open_buckets(agency.pk)
+    summary = QueueSummary(
+        open=case_counts.total(buckets),
+        overdue=case_counts.total(
+            b for b in buckets if _bucket_sla(b, today, soon_limit) == "overdue"
         ),
+        due_soon=case_counts.total(
+            b for b in buckets if _bucket_sla(b, today, soon_limit) == "due_soon"
+        ),
+        unassigned=case_counts.total(b for b in buckets if b.unassigned),
     )
+    cases = Application.objects.filter(agency=agency).exclude(status__in=NOT_CASES)
     if filters.status == "all":
         pass
     elif filters.status:
@@ -263,10 +306,17 @@ def case_queue(
         cases = cases.filter(assignee__isnull=True)
     elif filters.assignee.isdigit():
         cases = cases.filter(assignee_id=int(filters.assignee))
-    cases = cases.select_related("service_version", "assignee__profile").order_by(
-        F("due_date").asc(nulls_last=True), F("submitted_at").asc(nulls_last=True), "pk"
+    # Only what a row shows: never the answers, nor the version's form definition.
+    cases = (
+        cases.select_related("service_version", "assignee__profile")
+        .defer(*QUEUE_ROW_DEFERRED)
+        .order_by(F("due_date").asc(nulls_last=True), F("submitted_at").asc(nulls_last=True), "pk")
     )
-    page = Paginator(cases, per_page).get_page(page_number)
+    paginator = Paginator(cases, per_page)
+    known = _count_from_buckets(buckets, filters, today, soon_limit)
+    if known is not None:  # the open-case counts answer it: no COUNT over the cases
+        paginator.count = known  # type: ignore[misc]  # (a cached_property)
+    page = paginator.get_page(page_number)
     rows = [
         QueueRow(
             application=application,
@@ -280,7 +330,7 @@ def case_queue(
         agency=agency,
         page=page,
         rows=rows,
-        summary=QueueSummary(**summary_row),
+        summary=summary,
     )
 
 

@@ -4,6 +4,9 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+# Statuses in which a case waits for the agency (Application.OPEN_STATUSES), as stored.
+OPEN_STATUS_VALUES = ("submitted", "info_requested", "awaiting_second_approval")
+
 
 class Application(models.Model):
     class Status(models.TextChoices):
@@ -70,9 +73,30 @@ class Application(models.Model):
         ordering = ["-created_at"]
         verbose_name = _("application")
         verbose_name_plural = _("applications")
+        # The work queue filters by agency, service, status and SLA (due date) and orders by
+        # due date, submission, id (``case_selectors.case_queue``); "My applications" lists
+        # a resident's applications, the most recently changed first. Each index below
+        # serves one of those as an ordered range scan, so a page costs the same at any size.
         indexes = [
-            models.Index(fields=["agency", "status", "due_date"]),
-            models.Index(fields=["applicant", "-created_at"]),
+            models.Index(
+                fields=["agency", "status", "due_date", "submitted_at", "id"],
+                name="app_queue_status_idx",
+            ),
+            models.Index(
+                fields=["agency", "service", "status", "due_date", "submitted_at", "id"],
+                name="app_queue_service_idx",
+            ),
+            models.Index(
+                fields=["agency", "due_date", "submitted_at", "id"],
+                condition=models.Q(status__in=OPEN_STATUS_VALUES),
+                name="app_queue_open_idx",
+            ),
+            models.Index(
+                fields=["agency", "service", "due_date", "submitted_at", "id"],
+                condition=models.Q(status__in=OPEN_STATUS_VALUES),
+                name="app_queue_open_service_idx",
+            ),
+            models.Index(fields=["applicant", "-updated_at", "-id"], name="app_mine_idx"),
             models.Index(fields=["assignee", "status"]),
         ]
         constraints = [
@@ -85,6 +109,38 @@ class Application(models.Model):
 
     def __str__(self) -> str:
         return self.reference
+
+
+class CaseCount(models.Model):
+    """Open cases (``Application.OPEN_STATUSES``) counted by agency, service, status, due
+    date, clock paused or not, assigned or not: the work queue's summary and its page counts
+    add these up instead of counting an agency's whole case load.
+
+    Rows are deltas (+1 / -1), written by database triggers on the applications table in the
+    same transaction as the change (so every write path is counted, bulk ones included, and
+    two writers never wait for each other on a counter row). ``case_counts.compact`` folds
+    them into one row per bucket (``manage.py case_counts --compact``, from cron);
+    ``case_counts.rebuild`` recounts from the applications. The triggers are installed by
+    migration 0003; on SQLite a migration that rebuilds the applications table drops them,
+    and ``test_case_counts`` fails until they are installed again."""
+
+    agency = models.ForeignKey(
+        "core.Agency", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    service = models.ForeignKey(
+        "catalogue.Service", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    status = models.CharField(max_length=30)
+    due_date = models.DateField(null=True)
+    paused = models.BooleanField()
+    unassigned = models.BooleanField()
+    n = models.IntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["agency", "service"], name="app_casecount_agency_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.agency_id}/{self.service_id}/{self.status}/{self.due_date}: {self.n:+d}"
 
 
 class ApplicationEvent(models.Model):

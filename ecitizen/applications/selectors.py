@@ -3,9 +3,10 @@
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.paginator import Page, Paginator
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from ecitizen.accounts.models import StaffRole, User
 from ecitizen.accounts.selectors import profile_for, user_has_role
@@ -63,6 +64,24 @@ def applications_for_resident(*, user: User) -> list[Application]:
         "answers", "service_version__definition"
     )
     return list(_with_version(applications))
+
+
+MINE_PER_PAGE = 20
+
+
+def applications_page_for_resident(
+    *, user: User, page_number: Any = 1, per_page: int = MINE_PER_PAGE
+) -> Page:
+    """One page of the resident's own applications, the most recently changed first: a count
+    and one query for the page (served by the ``(applicant, -updated_at, -id)`` index),
+    loading only the columns the list shows."""
+    applications = (
+        Application.objects.filter(applicant=user)
+        .select_related("service_version")
+        .only("reference", "status", "updated_at", "applicant_id", "service_version__title")
+        .order_by("-updated_at", "-pk")
+    )
+    return Paginator(applications, per_page).get_page(page_number)
 
 
 def open_draft(*, user: User, service: Any) -> Application | None:
@@ -189,24 +208,31 @@ def document_for_download(*, user: User, reference: str, document_id: int) -> Do
     raise Http404
 
 
+# What the resident is expected to do next, in plain language (translated when shown).
+NEXT_STEPS: dict[str, Any] = {
+    Status.DRAFT: gettext_lazy("Finish your application and send it."),
+    Status.AWAITING_PAYMENT: gettext_lazy(
+        "Pay the fee so that we can start working on your application."
+    ),
+    Status.SUBMITTED: gettext_lazy("Nothing for now. We will contact you if we need anything."),
+    Status.INFO_REQUESTED: gettext_lazy("Answer our request for more information."),
+    Status.AWAITING_SECOND_APPROVAL: gettext_lazy(
+        "Nothing for now. A second officer is checking the decision."
+    ),
+    Status.APPROVED: gettext_lazy("Nothing for now. Your application was approved."),
+    Status.REJECTED: gettext_lazy("Nothing. Read the reason for the decision below."),
+    Status.ISSUED: gettext_lazy("Download your permit and keep it safe."),
+    Status.REVOKED: gettext_lazy("Your permit is no longer valid. Read the reason below."),
+    Status.WITHDRAWN: gettext_lazy("Nothing. You withdrew this application."),
+    Status.EXPIRED: gettext_lazy(
+        "Nothing. This draft was deleted because it was not sent in time."
+    ),
+}
+
+
 def resident_next_step(application: Application) -> str:
     """What the resident is expected to do next, in plain language."""
-    messages: dict[str, Any] = {
-        Status.DRAFT: _("Finish your application and send it."),
-        Status.AWAITING_PAYMENT: _("Pay the fee so that we can start working on your application."),
-        Status.SUBMITTED: _("Nothing for now. We will contact you if we need anything."),
-        Status.INFO_REQUESTED: _("Answer our request for more information."),
-        Status.AWAITING_SECOND_APPROVAL: _(
-            "Nothing for now. A second officer is checking the decision."
-        ),
-        Status.APPROVED: _("Nothing for now. Your application was approved."),
-        Status.REJECTED: _("Nothing. Read the reason for the decision below."),
-        Status.ISSUED: _("Download your permit and keep it safe."),
-        Status.REVOKED: _("Your permit is no longer valid. Read the reason below."),
-        Status.WITHDRAWN: _("Nothing. You withdrew this application."),
-        Status.EXPIRED: _("Nothing. This draft was deleted because it was not sent in time."),
-    }
-    return str(messages.get(application.status, ""))
+    return str(NEXT_STEPS.get(application.status, ""))
 
 
 def services_open_for_applications() -> list[Any]:

@@ -340,16 +340,19 @@ def confirmation(request: AuthedRequest, reference: str) -> HttpResponse:
 
 @login_required
 def mine(request: AuthedRequest) -> HttpResponse:
-    applications = selectors.applications_for_resident(user=request.user)
+    """The resident's applications, the most recently changed first, 20 per page."""
+    page = selectors.applications_page_for_resident(
+        user=request.user, page_number=request.GET.get("page")
+    )
     rows = [
         {
             "application": application,
             "title": tr(application.service_version.title),
             "next_step": selectors.resident_next_step(application),
         }
-        for application in applications
+        for application in page.object_list
     ]
-    return render(request, "applications/mine.html", {"rows": rows})
+    return render(request, "applications/mine.html", {"rows": rows, "page": page})
 
 
 @login_required

@@ -1,14 +1,18 @@
 """Applying through the pages a resident (or an agent) uses, "My applications", and the
 rules that keep one person's application and documents from another."""
 
+import datetime
 import re
 import uuid
 from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from ecitizen.accounts.models import StaffRole
 from ecitizen.accounts.tests.factories import UserFactory
@@ -263,27 +267,65 @@ def submitted_for(resident: Any, service: Any) -> Application:
     return application
 
 
-def test_my_applications_query_count_is_constant(
-    client_for: Any, resident: Any, django_assert_num_queries: Any
-) -> None:
+def test_my_applications_query_count_is_constant(client_for: Any, resident: Any) -> None:
     client = client_for(resident)
     services = [make_service(code="BP", slug=f"s{i}") for i in range(3)]
     submitted_for(resident, services[0])
     client.get(url("mine"))  # warm the session
-    with django_assert_num_queries(4) as one:
+    with CaptureQueriesContext(connection) as one:
         client.get(url("mine"))
     for service in services[1:]:
         submitted_for(resident, service)
-    with django_assert_num_queries(4):
+    with CaptureQueriesContext(connection) as three:
         response = client.get(url("mine"))
     assert response.text.count("Submitted") >= 3
+    # The session, the user (and maybe their roles for the page's header), then the list.
+    assert len(one) == len(three) <= 5
     tables = [re.search(r'FROM "(\w+)"', q["sql"]).group(1) for q in one.captured_queries]  # type: ignore[union-attr]
-    assert tables == [
-        "django_session",
-        "accounts_user",
-        "accounts_staffrole",
-        "applications_application",
+    assert tables[:2] == ["django_session", "accounts_user"]
+    assert [t for t in tables if t.startswith("applications_")] == [
+        "applications_application",  # the count
+        "applications_application",  # the page
     ]
+    page_query = one.captured_queries[-1]["sql"]
+    assert '"answers"' not in page_query and '"definition"' not in page_query
+
+
+def test_my_applications_are_paged_most_recently_changed_first(
+    client_for: Any, resident: Any
+) -> None:
+    service = make_service(code="BP")
+    version = service.published_version
+    bulk = Application.objects.bulk_create(
+        Application(
+            reference=f"BP-PAGE-{i:02d}",
+            service_version=version,
+            service=service,
+            agency_id=service.agency_id,
+            applicant=resident,
+            status=Status.SUBMITTED,
+        )
+        for i in range(23)
+    )
+    Application.objects.filter(applicant=resident).update(
+        updated_at=timezone.now() - datetime.timedelta(days=1)
+    )
+    # The oldest one changes now: it comes first.
+    Application.objects.filter(pk=bulk[0].pk).update(updated_at=timezone.now())
+    client = client_for(resident)
+    first = client.get(url("mine"))
+    refs = re.findall(r"BP-PAGE-\d\d", first.text)
+    assert len(set(refs)) == 20 and refs[0] == "BP-PAGE-00"
+    assert "Applications 1 to 20 of 23" in first.text
+    assert 'aria-label="Pagination"' in first.text and 'href="?page=2"' in first.text
+    second = client.get(url("mine"), {"page": 2})
+    assert len(set(re.findall(r"BP-PAGE-\d\d", second.text))) == 3
+    assert "Applications 21 to 23 of 23" in second.text and 'href="?page=1"' in second.text
+    everything = set(re.findall(r"BP-PAGE-\d\d", first.text + second.text))
+    assert everything == {f"BP-PAGE-{i:02d}" for i in range(23)}
+    # Nonsense page numbers show a page, never an error.
+    assert client.get(url("mine"), {"page": "999"}).status_code == 200
+    assert client.get(url("mine"), {"page": "x"}).status_code == 200
 
 
 def test_detail_query_count_is_constant(

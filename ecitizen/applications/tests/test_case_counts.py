@@ -1,0 +1,148 @@
+"""The open-case counts the work queue reads (``CaseCount``, kept by database triggers): after
+every kind of write (services, bulk inserts, queryset updates, deletes) the queue's summary
+and page counts equal a direct count of the cases; compacting and rebuilding keep them."""
+
+import datetime
+import itertools
+from typing import Any
+
+import pytest
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from ecitizen.applications import case_counts, case_selectors, casework
+from ecitizen.applications.case_selectors import QueueFilters, case_queue
+from ecitizen.applications.models import Application, CaseCount
+from ecitizen.applications.services import application_info_respond, application_withdraw
+from ecitizen.applications.tests.case_factories import (
+    bulk_cases,
+    service_of,
+    staff,
+    submitted_case,
+)
+from ecitizen.applications.tests.factories import make_service
+from ecitizen.core.workdays import public_holidays
+
+pytestmark = pytest.mark.django_db
+Status = Application.Status
+TODAY = timezone.localdate()
+OPEN_FILTERS = ["", *Application.OPEN_STATUSES]
+
+
+def direct_summary(agency: Any) -> tuple[int, int, int, int]:
+    """The summary as the queue used to count it: filtered COUNTs over the agency's cases."""
+    holidays = public_holidays()
+    row = Application.objects.filter(agency=agency).aggregate(
+        open=Count("pk", filter=Q(status__in=Application.OPEN_STATUSES)),
+        overdue=Count("pk", filter=case_selectors._sla_filter("overdue", TODAY, holidays)),
+        due_soon=Count("pk", filter=case_selectors._sla_filter("due_soon", TODAY, holidays)),
+        unassigned=Count(
+            "pk", filter=Q(status__in=Application.OPEN_STATUSES, assignee__isnull=True)
+        ),
+    )
+    return row["open"], row["overdue"], row["due_soon"], row["unassigned"]
+
+
+def assert_counts_agree(user: Any, agency: Any, services: list[Any], monkeypatch: Any) -> None:
+    """The summary and the count of every filter combination the counts can answer, against
+    the same queue counted by the database (the counts switched off)."""
+    summary = case_queue(user=user, agency=agency, filters=QueueFilters(), today=TODAY).summary
+    assert (summary.open, summary.overdue, summary.due_soon, summary.unassigned) == (
+        direct_summary(agency)
+    )
+    combinations = itertools.product(
+        OPEN_FILTERS,
+        [None, *(s.pk for s in services)],
+        ["", "overdue", "due_soon", "on_track", "paused"],
+        ["", "none"],
+    )
+    for status, service, sla, assignee in combinations:
+        filters = QueueFilters(service=service, status=status, sla=sla, assignee=assignee)
+        counted = case_queue(user=user, agency=agency, filters=filters, today=TODAY)
+        with monkeypatch.context() as patch:
+            patch.setattr(case_selectors, "_count_from_buckets", lambda *a, **k: None)
+            direct = case_queue(user=user, agency=agency, filters=filters, today=TODAY)
+        assert counted.page.paginator.count == direct.page.paginator.count, filters
+        assert [r.application.pk for r in counted.rows] == [r.application.pk for r in direct.rows]
+
+
+def test_the_triggers_are_installed() -> None:
+    service = make_service()
+    assert CaseCount.objects.count() == 0
+    bulk_cases(service, 3)
+    assert case_counts.total(case_counts.open_buckets(service.agency_id)) == 3
+
+
+def test_counts_follow_every_kind_of_write(monkeypatch: Any) -> None:
+    case = submitted_case(workflow={"second_approval": True})
+    service, agency = case.service, case.agency
+    other = service_of(agency, code="TR", title="Tree felling")
+    officer, second, admin = staff(agency), staff(agency), staff(agency, "agency_admin")
+    services = [service, other]
+    check = lambda: assert_counts_agree(officer, agency, services, monkeypatch)  # noqa: E731
+    check()
+    # Bulk inserts (no service function) in every status, due dates all around today.
+    for days, status in zip(range(-6, 9, 2), itertools.cycle(Status.values), strict=False):
+        bulk_cases(other, 2, due=TODAY + datetime.timedelta(days=days), status=status)
+    bulk_cases(service, 2, due=TODAY, status=Status.INFO_REQUESTED, clock_paused_at=timezone.now())
+    bulk_cases(make_service(code="XX"), 4)  # another agency's: never counted here
+    check()
+    # Services: claim, assign, release, request information (clock paused), answer.
+    casework.case_claim(actor=officer, application=case)
+    check()
+    casework.case_release(actor=officer, application=case)
+    casework.case_assign(actor=admin, application=case, assignee=officer)
+    check()
+    casework.case_request_info(actor=officer, application=case, message="The drawings, please")
+    check()
+    application_info_respond(actor=case.applicant, application=case, answer="Attached")
+    check()
+    # The two-step approval: waiting for the second officer, then approved; a rejection.
+    casework.case_approve(actor=officer, application=case)
+    case.refresh_from_db()
+    assert case.status == Status.AWAITING_SECOND_APPROVAL
+    check()
+    casework.case_approve(actor=second, application=case)
+    check()
+    rejected = submitted_case(service)
+    casework.case_reject(actor=admin, application=rejected, reason="Incomplete")
+    withdrawn = submitted_case(service)
+    application_withdraw(actor=withdrawn.applicant, application=withdrawn)
+    check()
+    # Queryset updates and deletes (as a data fix would do them).
+    Application.objects.filter(service=other, status=Status.SUBMITTED).update(
+        due_date=TODAY - datetime.timedelta(days=1)
+    )
+    Application.objects.filter(service=other, status=Status.INFO_REQUESTED).update(
+        status=Status.SUBMITTED
+    )
+    check()
+    Application.objects.filter(service=other, status=Status.SUBMITTED)[:1].get().delete()
+    check()
+    assert case_queue(user=officer, agency=agency, filters=QueueFilters()).summary.open > 0
+
+
+def test_compact_and_rebuild_keep_the_counts(monkeypatch: Any) -> None:
+    service = make_service()
+    officer = staff(service.agency)
+    cases = bulk_cases(service, 6, due=TODAY)
+    bulk_cases(service, 3, due=TODAY + datetime.timedelta(days=10), status=Status.INFO_REQUESTED)
+    for case in cases[:4]:
+        casework.case_claim(actor=officer, application=case)
+    Application.objects.filter(pk=cases[5].pk).update(status=Status.REJECTED)
+    rows_before = CaseCount.objects.count()
+    before = sorted(case_counts.open_buckets(service.agency_id), key=repr)
+
+    folded = case_counts.compact()
+    assert folded == rows_before
+    # One row per bucket: unassigned submitted, assigned submitted, info requested.
+    assert CaseCount.objects.count() == 3 < rows_before
+    assert sorted(case_counts.open_buckets(service.agency_id), key=repr) == before
+    assert case_counts.compact() == 3  # folding folded rows changes nothing
+    assert sorted(case_counts.open_buckets(service.agency_id), key=repr) == before
+
+    CaseCount.objects.all().delete()  # lost (e.g. a restore without them): recount
+    assert case_counts.open_buckets(service.agency_id) == []
+    case_counts.rebuild()
+    assert sorted(case_counts.open_buckets(service.agency_id), key=repr) == before
+    assert_counts_agree(officer, service.agency, [service], monkeypatch)
