@@ -88,7 +88,8 @@ TEMPLATES = [
 DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'var' / 'ecitizen.sqlite3'}")
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # Persistent too: the first query on a new SQLite connection parses the whole schema
+    # (~2.6 ms, measured in docs/performance.md), which a connection per request pays every time.
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
@@ -105,8 +106,8 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # --- Accounts, passwords, MFA ---------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
-    "allauth.account.auth_backends.AuthenticationBackend",
+    "ecitizen.accounts.backends.ModelBackend",
+    "ecitizen.accounts.backends.AuthenticationBackend",
 ]
 # NIST SP 800-63B-4: length, blocklist, no composition rules, long passphrases allowed.
 AUTH_PASSWORD_VALIDATORS = [
@@ -245,7 +246,14 @@ CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.db.DatabaseCache",
         "LOCATION": "ecitizen_cache",
-    }
+    },
+    # Rendered page chrome (header, footer) per language: the same for everyone, so each web
+    # process keeps its own copy in memory; nothing personal or per request is ever put here.
+    "fragments": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "ecitizen-fragments",
+        "TIMEOUT": 3600,
+    },
 }
 
 LOGGING = {

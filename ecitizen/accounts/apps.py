@@ -6,3 +6,6 @@ class AccountsConfig(AppConfig):
     name = "ecitizen.accounts"
     label = "accounts"
     verbose_name = _("Accounts")
+
+    def ready(self) -> None:
+        from ecitizen.accounts import signals  # noqa: F401

@@ -31,6 +31,9 @@ class User(AbstractUser):
     first_name = None  # type: ignore[assignment]
     last_name = None  # type: ignore[assignment]
     email = models.EmailField(_("email address"), unique=True)
+    # Kept in step with StaffRole rows (see signals.py) so that a resident's requests, most of
+    # them, need no staff-role query; the roles themselves stay the only source of access.
+    has_staff_roles = models.BooleanField(default=False, editable=False)
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: ClassVar[list[str]] = []

@@ -35,7 +35,7 @@ def profile_by_national_id(national_id: str) -> Profile | None:
 
 
 def staff_roles(user: User) -> list[StaffRole]:
-    if not user.is_authenticated:
+    if not (user.is_authenticated and user.has_staff_roles):
         return []
     cached: list[StaffRole] | None = getattr(user, "_staff_roles_cache", None)
     if cached is None:

@@ -62,3 +62,14 @@ class ApiToken(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status == self.Status.ACTIVE
+
+
+class RateCounter(models.Model):
+    """Requests counted in the current fixed window, one row per caller (see ``ratelimit``)."""
+
+    key = models.CharField(max_length=100, primary_key=True)
+    window_number = models.BigIntegerField()  # Unix time // the rate's period
+    hits = models.PositiveIntegerField()
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.hits} in window {self.window_number}"

@@ -751,12 +751,12 @@ def test_reads_run_a_fixed_number_of_queries(client, alice, alice_token, django_
     for _ in range(3):
         complete_draft(alice, make_service(code="XX", slug=f"s-{uuid.uuid4().hex[:6]}"))
     client.get("/api/v1/applications", headers=alice_token)  # last_used_at written once a minute
-    # token + owner; the applications with service, version and agency
-    with django_assert_num_queries(2):
+    # token + owner; rate-limit counter; the applications with service, version and agency
+    with django_assert_num_queries(3):
         assert client.get("/api/v1/applications", headers=alice_token).json()["count"] == 4
-    # token; application with version, service, agency, permit; events; documents;
-    # information requests; payments
-    with django_assert_num_queries(6):
+    # token; rate-limit counter; application with version, service, agency, permit; events;
+    # documents; information requests; payments
+    with django_assert_num_queries(7):
         assert client.get(url(application.reference), headers=alice_token).status_code == 200
 
 

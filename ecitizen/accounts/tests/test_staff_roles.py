@@ -1,0 +1,40 @@
+import pytest
+
+from ecitizen.accounts.models import StaffRole, User
+from ecitizen.accounts.selectors import staff_roles
+from ecitizen.accounts.services import staff_role_grant, staff_role_revoke
+from ecitizen.accounts.tests.factories import AgencyFactory, UserFactory
+
+
+@pytest.mark.django_db
+def test_has_staff_roles_follows_grants_and_revocations() -> None:
+    admin = UserFactory()
+    person = UserFactory()
+    agency = AgencyFactory()
+    assert staff_roles(person) == []
+
+    officer = staff_role_grant(
+        actor=None, user=person, role=StaffRole.Role.CASE_OFFICER, agency=agency
+    )
+    publisher = staff_role_grant(actor=None, user=person, role=StaffRole.Role.ALERT_PUBLISHER)
+    assert person.has_staff_roles  # the caller's own copy is updated too
+    reloaded = User.objects.get(pk=person.pk)
+    assert reloaded.has_staff_roles
+    assert {role.role for role in staff_roles(reloaded)} == {"case_officer", "alert_publisher"}
+
+    staff_role_revoke(actor=admin, staff_role=officer)
+    assert User.objects.get(pk=person.pk).has_staff_roles  # one role left
+    StaffRole.objects.filter(pk=publisher.pk).delete()  # a queryset delete is followed too
+    reloaded = User.objects.get(pk=person.pk)
+    assert not reloaded.has_staff_roles
+    assert staff_roles(reloaded) == []
+
+
+@pytest.mark.django_db
+def test_a_signed_in_residents_request_needs_no_staff_role_query(client, django_assert_num_queries):
+    resident = UserFactory()
+    client.force_login(resident)
+    client.get("/me/")
+    # session; user with profile; MFA status; unread count (cache, not the database here)
+    with django_assert_num_queries(3):
+        assert client.get("/me/").status_code == 200
