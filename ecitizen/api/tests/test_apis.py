@@ -86,11 +86,12 @@ def test_me_runs_a_fixed_number_of_queries(client, user, make_token, django_asse
         actor=user, profile=user.profile, data=ProfileData(legal_name="A", area=AreaFactory())
     )
     _, plaintext = make_token(user)
-    # token + owner; the rate-limit counter (one upsert); last_used_at update; profile + area
-    with django_assert_num_queries(4):
+    # token with owner, profile and district; the rate-limit counter (one upsert);
+    # last_used_at update
+    with django_assert_num_queries(3):
         assert client.get(ME, headers=bearer(plaintext)).status_code == 200
     # last_used_at is written at most once a minute
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(2):
         assert client.get(ME, headers=bearer(plaintext)).status_code == 200
 
 
