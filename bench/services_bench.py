@@ -6,12 +6,15 @@ submission throughput, with many residents and applications.
 1. A throw-away database (SQLite WAL, or ``--postgres``: a PostgreSQL 15 cluster started for
    the run, loopback only, as in ``bench/run.py``), migrated; the demo areas, agencies and
    catalogue services (``ecitizen.catalogue.demo``); ``generate_population --citizens N``.
-2. Applications with ``bulk_create`` in batches, in two phases (10% then the rest) so the
-   query count of each page can be shown at two data sizes. Statuses are spread as a live
-   system's would be (most issued or open, some drafts, rejections, withdrawals...), with
-   submission dates and due dates around today, over the eight demo services. The residents
-   the load generator signs in as ("heavy" residents) get many applications each. Bulk rows
-   have no timeline events or audit entries (reads of the three pages do not need them).
+2. Applications, in two phases (10% then the rest) so the query count of each page can be
+   shown at two data sizes: PostgreSQL ``COPY`` (SQLite ``executemany``) with the indexes and
+   the open-case count triggers in place. Statuses are spread as a live system's would be
+   (most issued or open, some drafts, rejections, withdrawals...), with submission dates and
+   due dates around today, over the eight demo services. The residents the load generator
+   signs in as ("heavy" residents) get many applications each. Bulk rows have no timeline
+   events or audit entries (reads of the three pages do not need them). Then what the
+   scheduled jobs of a live system would have done: the open-case counts are folded
+   (``case_counts --compact``) and PostgreSQL is vacuumed and analysed (autovacuum).
 3. Query counts, in-process with ``CaptureQueriesContext`` after each phase.
 4. gunicorn (``config.settings.bench``), then ``bench/loadgen.py`` against: the bare view
    (baseline), ``/services/<slug>/``, ``/applications/`` (one signed-in heavy resident per
@@ -21,11 +24,13 @@ submission throughput, with many residents and applications.
    officer has TOTP activated, as ``staff_required`` demands, and creating the session
    directly skips the interactive MFA step. What is measured is the page, not the login.
 5. Submission throughput: complete drafts (prepared, not timed) are submitted with
-   ``application_submit`` from ``--submit-clients`` threads, each with its own idempotency
-   key; about 20% are submitted twice (a concurrent duplicate from another thread, the same
-   key), and a failed attempt (e.g. "database is locked" on SQLite) is retried with the same
-   key. Afterwards the rows are counted: every draft submitted exactly once, one
-   ``submitted`` event each, none lost, none duplicated.
+   ``application_submit`` from ``--submit-clients`` processes (forked, each with its own
+   database connection, as gunicorn's sync workers are; ``--submit-mode thread`` uses threads
+   of one process instead, which share one GIL), each draft with its own idempotency key;
+   about 20% are submitted twice (a concurrent duplicate from another client, the same key),
+   and a failed attempt (e.g. "database is locked" on SQLite) is retried with the same key.
+   Afterwards the rows are counted: every draft submitted exactly once, one ``submitted``
+   event each, none lost, none duplicated; and the audit chain is verified.
 
 Figures are printed, never asserted. The load generator, the server and the database share
 the machine's cores; compare ratios more than absolute numbers.
@@ -33,17 +38,21 @@ the machine's cores; compare ratios more than absolute numbers.
 
 import argparse
 import contextlib
+import datetime
+import itertools
+import multiprocessing
 import os
 import platform
 import random
 import shutil
 import sys
 import tempfile
-import threading
 import time
 import uuid
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
@@ -83,24 +92,29 @@ def seed_catalogue() -> None:
     catalogue_demo.seed()
 
 
-def bulk_applications(
-    count: int, *, heavy: list[int], per_heavy: int, start_serial: int, rng: random.Random
-) -> float:
-    """``count`` applications with bulk_create (``per_heavy`` of them for each heavy
-    resident); returns the seconds it took."""
-    import datetime
+APPLICATION_COLUMNS = (
+    "reference", "service_version_id", "service_id", "agency_id", "applicant_id",
+    "consent_note", "status", "answers", "fee_amount", "currency", "idempotency_key",
+    "decision_reason", "created_at", "updated_at", "submitted_at", "decided_at",
+    "draft_expires_at", "due_date", "clock_paused_at",
+)  # fmt: skip
 
-    from django.db import transaction
+
+def application_rows(
+    count: int, *, heavy: list[int], per_heavy: int, start_serial: int, rng: random.Random
+) -> Iterator[tuple[object, ...]]:
+    """``count`` application rows (``per_heavy`` of them for each heavy resident) as tuples
+    of ``APPLICATION_COLUMNS``: statuses spread as in ``STATUS_SPREAD``, submitted in the last
+    90 days, due from 15 days ago to 25 days ahead, the clock paused while information is
+    requested, the last change when submitted or decided. The database is read here, before
+    the rows are produced (no query may run on the connection while it is in COPY)."""
     from django.utils import timezone
 
     from ecitizen.accounts.models import User
     from ecitizen.accounts.population import EMAIL_DOMAIN
-    from ecitizen.applications.models import Application
     from ecitizen.catalogue.models import Service
 
-    started = time.perf_counter()
     services = list(Service.objects.filter(published_version__isnull=False))
-    versions = {s.pk: s.published_version_id for s in services}
     resident_ids = list(
         User.objects.filter(email__endswith=f"@{EMAIL_DOMAIN}").values_list("pk", flat=True)
     )
@@ -110,40 +124,91 @@ def bulk_applications(
     today = timezone.localdate()
     applicants = [pk for pk in heavy for _ in range(per_heavy)]
     applicants += rng.choices(resident_ids, k=max(0, count - len(applicants)))
-    applicants = applicants[:count]
-    batch_size = 5000
-    for offset in range(0, count, batch_size):
-        rows = []
-        for i, applicant_id in enumerate(applicants[offset : offset + batch_size], offset):
-            service = rng.choice(services)
-            status = rng.choices(statuses, weights)[0]
-            submitted = status not in ("draft", "expired", "awaiting_payment")
-            submitted_at = now - datetime.timedelta(minutes=rng.randint(0, 60 * 24 * 90))
-            rows.append(
-                Application(
-                    reference=f"{service.code}-B{start_serial + i:09d}",
-                    service_version_id=versions[service.pk],
-                    service=service,
-                    agency_id=service.agency_id,
-                    applicant_id=applicant_id,
-                    status=status,
-                    answers={"bench": True},
-                    fee_amount=rng.choice([0, 2500, 6000, 15000]),
-                    idempotency_key=str(uuid.UUID(int=rng.getrandbits(128))) if submitted else "",
-                    submitted_at=submitted_at if submitted else None,
-                    decided_at=submitted_at + datetime.timedelta(days=7)
-                    if status in ("approved", "issued", "rejected", "revoked")
-                    else None,
-                    due_date=today + datetime.timedelta(days=rng.randint(-15, 25))
-                    if submitted
-                    else None,
-                    draft_expires_at=now + datetime.timedelta(days=30)
-                    if status == "draft"
-                    else None,
-                )
-            )
-        with transaction.atomic():
-            Application.objects.bulk_create(rows)
+    week = datetime.timedelta(days=7)
+    return (
+        _application_row(i, applicant_id, services, statuses, weights, now, today, week, rng)
+        for i, applicant_id in enumerate(applicants[:count], start_serial)
+    )
+
+
+def _application_row(
+    serial: int,
+    applicant_id: int,
+    services: list[Any],
+    statuses: list[str],
+    weights: list[float],
+    now: datetime.datetime,
+    today: datetime.date,
+    week: datetime.timedelta,
+    rng: random.Random,
+) -> tuple[object, ...]:
+    service = rng.choice(services)
+    status = rng.choices(statuses, weights)[0]
+    submitted = status not in ("draft", "expired", "awaiting_payment")
+    created = now - datetime.timedelta(minutes=rng.randint(0, 60 * 24 * 90))
+    decided = created + week if status in ("approved", "issued", "rejected", "revoked") else None
+    return (
+        f"{service.code}-B{serial:09d}",
+        service.published_version_id,
+        service.pk,
+        service.agency_id,
+        applicant_id,
+        "",
+        status,
+        '{"bench": true}',
+        rng.choice([0, 2500, 6000, 15000]),
+        "EUR",
+        str(uuid.UUID(int=rng.getrandbits(128))) if submitted else "",
+        "",
+        created,
+        min(decided or created, now),
+        created if submitted else None,
+        decided,
+        now + datetime.timedelta(days=30) if status == "draft" else None,
+        today + datetime.timedelta(days=rng.randint(-15, 25)) if submitted else None,
+        created if status == "info_requested" else None,
+    )
+
+
+def bulk_applications(
+    count: int, *, heavy: list[int], per_heavy: int, start_serial: int, rng: random.Random
+) -> float:
+    """Insert ``count`` applications (see ``application_rows``); returns the seconds it took.
+    PostgreSQL: ``COPY`` in one stream; SQLite: ``executemany`` in batches. Indexes and the
+    open-case count triggers are in place throughout, as in a live database."""
+    from django.db import connection, transaction
+
+    started = time.perf_counter()
+    rows = application_rows(
+        count, heavy=heavy, per_heavy=per_heavy, start_serial=start_serial, rng=rng
+    )
+    columns = ", ".join(APPLICATION_COLUMNS)
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            raw = cursor.cursor  # psycopg's own cursor, for COPY
+            with raw.copy(f"COPY applications_application ({columns}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            marks = ", ".join(["%s"] * len(APPLICATION_COLUMNS))
+            sql = f"INSERT INTO applications_application ({columns}) VALUES ({marks})"  # noqa: S608
+            while batch := list(itertools.islice(rows, 5000)):
+                cursor.executemany(sql, batch)
+    return time.perf_counter() - started
+
+
+def settle(postgres: bool) -> float:
+    """What a live system's scheduled jobs would have done by now: fold the open-case counts
+    (``manage.py case_counts --compact``) and, on PostgreSQL, VACUUM ANALYZE (autovacuum)."""
+    from django.db import connection
+
+    from ecitizen.applications import case_counts
+
+    started = time.perf_counter()
+    case_counts.compact()
+    if postgres:
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE")
     return time.perf_counter() - started
 
 
@@ -195,7 +260,7 @@ def make_officer(agency: object) -> object:
 # --- submissions --------------------------------------------------------------------------
 
 
-def prepare_drafts(count: int, heavy: set[int]) -> list[object]:
+def prepare_drafts(count: int, heavy: set[int], offset: int = 0) -> list[object]:
     from ecitizen.accounts.models import User
     from ecitizen.accounts.population import EMAIL_DOMAIN
     from ecitizen.applications.demo import _fill
@@ -207,7 +272,7 @@ def prepare_drafts(count: int, heavy: set[int]) -> list[object]:
         User.objects.filter(email__endswith=f"@{EMAIL_DOMAIN}")
         .exclude(pk__in=heavy)
         .select_related("profile")
-        .order_by("-pk")[:count]
+        .order_by("-pk")[offset : offset + count]
     )
     drafts = []
     for user in users:
@@ -217,56 +282,85 @@ def prepare_drafts(count: int, heavy: set[int]) -> list[object]:
     return drafts
 
 
-def submit_all(drafts: list[object], clients: int, rng: random.Random) -> dict[str, object]:
+# Set before the submitting processes are forked: each submits the jobs of its index.
+_SUBMIT_QUEUES: list[list[tuple[object, str]]] = []
+
+
+def _submit_queue(index: int) -> tuple[Counter[str], Counter[int], list[str]]:
+    """Submit one client's drafts in turn; a failed attempt is retried with the same key."""
     from django.db import close_old_connections, connection
 
     from ecitizen.applications.services import application_submit
 
-    keys = {d.pk: str(uuid.uuid4()) for d in drafts}
+    outcomes: Counter[str] = Counter()
+    created_by_app: Counter[int] = Counter()
+    errors: list[str] = []
+    close_old_connections()
+    try:
+        for draft, key in _SUBMIT_QUEUES[index]:
+            for attempt in range(10):
+                try:
+                    result = application_submit(
+                        actor=draft.applicant,  # type: ignore[attr-defined]
+                        application=draft,  # type: ignore[arg-type]
+                        idempotency_key=key,
+                    )
+                except Exception as exc:  # retried with the same key
+                    outcomes["retried after error"] += 1
+                    if len(errors) < 5:
+                        errors.append(f"{type(exc).__name__}: {exc}")
+                    time.sleep(0.01 * (attempt + 1))
+                    continue
+                outcomes["created" if result.created else "idempotent replay"] += 1
+                if result.created:
+                    created_by_app[draft.pk] += 1  # type: ignore[attr-defined]
+                break
+            else:
+                outcomes["gave up"] += 1
+    finally:
+        connection.close()
+    return outcomes, created_by_app, errors
+
+
+def submit_all(
+    drafts: list[object], clients: int, rng: random.Random, mode: str = "process"
+) -> dict[str, object]:
+    """Submit every draft once, and a fifth of them a second time at the same moment from
+    another client with the same key. ``mode`` "process": each client is a process of its
+    own (as gunicorn's workers are); "thread": threads of this process (they share one GIL)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connections
+
+    keys = {d.pk: str(uuid.uuid4()) for d in drafts}  # type: ignore[attr-defined]
     jobs = [(d, False) for d in drafts]
     duplicates = rng.sample(drafts, k=len(drafts) // 5)
     jobs += [(d, True) for d in duplicates]
     rng.shuffle(jobs)
-    queues = [jobs[i::clients] for i in range(clients)]
+    _SUBMIT_QUEUES[:] = [
+        [(draft, keys[draft.pk]) for draft, _ in jobs[i::clients]]  # type: ignore[attr-defined]
+        for i in range(clients)
+    ]
+    connections.close_all()  # never share a connection with a forked child
+    if mode == "process":
+        pool = multiprocessing.get_context("fork").Pool(clients)
+        started = time.perf_counter()
+        results = pool.map(_submit_queue, range(clients), chunksize=1)
+        seconds = time.perf_counter() - started
+        pool.close()
+        pool.join()
+    else:
+        with ThreadPoolExecutor(clients) as executor:
+            started = time.perf_counter()
+            results = list(executor.map(_submit_queue, range(clients)))
+            seconds = time.perf_counter() - started
     outcomes: Counter[str] = Counter()
     created_by_app: Counter[int] = Counter()
-    lock = threading.Lock()
     errors: list[str] = []
-
-    def worker(queue: list[tuple[object, bool]]) -> None:
-        close_old_connections()
-        try:
-            for draft, _duplicate in queue:
-                for attempt in range(10):
-                    try:
-                        result = application_submit(
-                            actor=draft.applicant, application=draft, idempotency_key=keys[draft.pk]
-                        )
-                    except Exception as exc:  # retried with the same key
-                        with lock:
-                            outcomes["retried after error"] += 1
-                            if len(errors) < 5:
-                                errors.append(f"{type(exc).__name__}: {exc}")
-                        time.sleep(0.01 * (attempt + 1))
-                        continue
-                    with lock:
-                        outcomes["created" if result.created else "idempotent replay"] += 1
-                        if result.created:
-                            created_by_app[draft.pk] += 1
-                    break
-                else:
-                    with lock:
-                        outcomes["gave up"] += 1
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(q,)) for q in queues]
-    started = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    seconds = time.perf_counter() - started
+    for outcome, created, errs in results:
+        outcomes.update(outcome)
+        created_by_app.update(created)
+        errors.extend(errs)
     return {
         "seconds": seconds,
         "jobs": len(jobs),
@@ -321,6 +415,18 @@ def main() -> None:
     parser.add_argument("--max-requests", type=int, default=500_000)
     parser.add_argument("--submissions", type=int, default=1000)
     parser.add_argument("--submit-clients", type=int, default=10)
+    parser.add_argument(
+        "--submit-mode",
+        default="process",
+        choices=["process", "thread", "both"],
+        help="submitting clients are processes (as gunicorn workers), threads, or both in turn",
+    )
+    parser.add_argument(
+        "--conn-max-age",
+        type=int,
+        default=None,
+        help="persistent database connections in the web workers (CONN_MAX_AGE)",
+    )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--keep", action="store_true")
     args = parser.parse_args()
@@ -335,6 +441,9 @@ def main() -> None:
         "BENCH_TMP": str(workdir),
         "MEDIA_ROOT": str(workdir / "media"),
     }
+    env.pop("BENCH_CONN_MAX_AGE", None)
+    if args.conn_max_age is not None:
+        env["BENCH_CONN_MAX_AGE"] = str(args.conn_max_age)
     started_all, load_before = time.monotonic(), os.getloadavg()[0]
     try:
         with contextlib.ExitStack() as stack:
@@ -407,11 +516,11 @@ def main() -> None:
                 f"{len(heavy)} heavy residents has {args.heavy}; {len(Service.objects.all())} "
                 f"services"
             )
-            if args.postgres:
-                from django.db import connection
-
-                with connection.cursor() as cursor:
-                    cursor.execute("ANALYZE")
+            settle_s = settle(args.postgres)
+            log(
+                f"folded the open-case counts{' and ran VACUUM ANALYZE' if args.postgres else ''}"
+                f" in {settle_s:.1f} s"
+            )
 
             cookies_mine = [{"Cookie": session_cookie(User.objects.get(pk=pk))} for pk in heavy]
             cookie_officer = [{"Cookie": session_cookie(officer)}]
@@ -441,13 +550,20 @@ def main() -> None:
                     rows.append(row)
             connections.close_all()
 
-            log(f"preparing {args.submissions} complete drafts (not timed) ...")
-            t0 = time.perf_counter()
-            drafts = prepare_drafts(args.submissions, set(heavy))
-            log(f"prepared {len(drafts)} drafts in {time.perf_counter() - t0:.1f} s")
-            connections.close_all()
-            submit = submit_all(drafts, args.submit_clients, rng)
-            tally = count_submissions(drafts)
+            modes = ["process", "thread"] if args.submit_mode == "both" else [args.submit_mode]
+            submissions = []
+            for offset, mode in enumerate(modes):
+                log(f"preparing {args.submissions} complete drafts (not timed) ...")
+                t0 = time.perf_counter()
+                drafts = prepare_drafts(args.submissions, set(heavy), offset * args.submissions)
+                log(f"prepared {len(drafts)} drafts in {time.perf_counter() - t0:.1f} s")
+                connections.close_all()
+                log(f"submitting from {args.submit_clients} {mode} clients ...")
+                submit = submit_all(drafts, args.submit_clients, rng, mode)
+                submissions.append((mode, submit, count_submissions(drafts)))
+            from ecitizen.audit.services import audit_chain_verify
+
+            chain = audit_chain_verify()
 
             # --- report -------------------------------------------------------------------
             run.print_table(rows)
@@ -473,41 +589,46 @@ def main() -> None:
                     f"{args.concurrency} clients -> {verdict} ({row.p95:.1f} ms, "
                     f"{row.ratio:.0%} of the bare view's throughput)"
                 )
-            rate = tally["submitted"] / submit["seconds"] if submit["seconds"] else 0.0
-            print(
-                f"\nsubmissions: {tally['submitted']:,} of {tally['drafts']:,} drafts in "
-                f"{submit['seconds']:.1f} s = {rate:.0f}/s with {args.submit_clients} threads "
-                f"({submit['jobs']} attempts incl. {submit['duplicates']} concurrent duplicates; "
-                f"outcomes {dict(submit['outcomes'])}); "
-                f"ratio to the bare view {rate / rows[0].rps if rows and rows[0].rps else 0:.0%}"
-            )
-            created_twice = sum(1 for n in submit["created_by_app"].values() if n > 1)
-            print(
-                f"  lost {tally['lost']}, duplicated (created twice) {created_twice}, "
-                f"duplicated submitted events {tally['duplicated events']}, missing events "
-                f"{tally['missing events']}, with idempotency key {tally['with key']}"
-            )
-            if submit["errors"]:
-                print(f"  errors retried, e.g. {submit['errors'][:3]}")
-            verdict = (
-                "met"
-                if rate >= TARGET_SUBMIT_RPS
-                and tally["lost"] == 0
-                and created_twice == 0
-                and tally["duplicated events"] == 0
-                else "MISSED"
-            )
-            print(
-                f"target: >= {TARGET_SUBMIT_RPS:.0f} submissions/s, zero lost or duplicated "
-                f"-> {verdict}"
-            )
+            for mode, submit, tally in submissions:
+                rate = tally["submitted"] / submit["seconds"] if submit["seconds"] else 0.0
+                print(
+                    f"\nsubmissions ({args.submit_clients} {mode} clients): {tally['submitted']:,} of "
+                    f"{tally['drafts']:,} drafts in {submit['seconds']:.1f} s = {rate:.0f}/s "
+                    f"({submit['jobs']} attempts incl. {submit['duplicates']} concurrent "
+                    f"duplicates; outcomes {dict(submit['outcomes'])}); ratio to the bare view "
+                    f"{rate / rows[0].rps if rows and rows[0].rps else 0:.0%}"
+                )
+                created_twice = sum(1 for n in submit["created_by_app"].values() if n > 1)
+                print(
+                    f"  lost {tally['lost']}, duplicated (created twice) {created_twice}, "
+                    f"duplicated submitted events {tally['duplicated events']}, missing events "
+                    f"{tally['missing events']}, with idempotency key {tally['with key']}"
+                )
+                if submit["errors"]:
+                    print(f"  errors retried, e.g. {submit['errors'][:3]}")
+                verdict = (
+                    "met"
+                    if rate >= TARGET_SUBMIT_RPS
+                    and tally["lost"] == 0
+                    and created_twice == 0
+                    and tally["duplicated events"] == 0
+                    else "MISSED"
+                )
+                print(
+                    f"target: >= {TARGET_SUBMIT_RPS:.0f} submissions/s, zero lost or duplicated "
+                    f"-> {verdict}"
+                )
+            print(f"audit chain after the submissions: {'intact' if chain is None else chain}")
             print(
                 f"\nmachine: {os.cpu_count()} CPUs, load average before/after "
                 f"{load_before:.2f}/{os.getloadavg()[0]:.2f}; Python "
                 f"{platform.python_version()}, Django {django.get_version()}; "
                 f"{'PostgreSQL 15' if args.postgres else 'SQLite (WAL)'}; "
                 f"{args.citizens:,} residents, {args.applications:,} applications; gunicorn "
-                f"{args.workers} {args.worker_class} workers; total "
+                f"{args.workers} {args.worker_class} workers"
+                f"{f', CONN_MAX_AGE {args.conn_max_age}' if args.conn_max_age is not None else ''}"
+                f"; generation: residents {population_s:.0f} s, applications "
+                f"{seconds1 + seconds2:.0f} s, settling {settle_s:.0f} s; total "
                 f"{time.monotonic() - started_all:.0f} s"
             )
     finally:

@@ -193,3 +193,46 @@ def open_buckets(agency_id: int) -> list[Bucket]:
 
 def total(buckets: Iterable[Bucket]) -> int:
     return sum(bucket.count for bucket in buckets)
+
+
+def differences() -> list[tuple[tuple[object, ...], int, int]]:
+    """Buckets whose count differs from a recount of the applications: (bucket, counted,
+    actual). Empty when the counts are right."""
+    from django.db.models import Count, Q
+
+    from ecitizen.applications.models import Application
+
+    counted = {
+        (b.service_id, b.status, b.due_date, b.paused, b.unassigned, agency): b.count
+        for agency in CaseCount.objects.values_list("agency_id", flat=True).distinct()
+        for b in open_buckets(agency)
+    }
+    actual: dict[tuple[object, ...], int] = {}
+    rows = (
+        Application.objects.filter(status__in=OPEN_STATUS_VALUES)
+        .values_list("service_id", "status", "due_date", "agency_id")
+        .annotate(
+            paused=Count("pk", filter=Q(clock_paused_at__isnull=False)),
+            unassigned=Count("pk", filter=Q(assignee__isnull=True)),
+            paused_unassigned=Count(
+                "pk", filter=Q(clock_paused_at__isnull=False, assignee__isnull=True)
+            ),
+            n=Count("pk"),
+        )
+        .order_by()
+    )
+    for service, status, due, agency, paused, unassigned, both, n in rows:
+        split = {
+            (True, True): both,
+            (True, False): paused - both,
+            (False, True): unassigned - both,
+            (False, False): n - paused - unassigned + both,
+        }
+        for (is_paused, is_unassigned), count in split.items():
+            if count:
+                actual[(service, status, due, is_paused, is_unassigned, agency)] = count
+    return [
+        (key, counted.get(key, 0), actual.get(key, 0))
+        for key in sorted(set(counted) | set(actual), key=repr)
+        if counted.get(key, 0) != actual.get(key, 0)
+    ]

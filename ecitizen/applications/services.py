@@ -444,7 +444,13 @@ def application_submit(
     submission moves the application to AWAITING_PAYMENT (payments then calls
     ``application_mark_paid``), otherwise it is SUBMITTED and the SLA clock starts."""
     key = _valid_key(idempotency_key)
-    locked = _locked(application.pk)  # a parallel submit waits here, then sees it was sent
+    # A parallel submit waits here, then sees it was sent. The applicant's profile (for the
+    # pre-filled answers) comes with the row: no further reads before the writes.
+    locked = (
+        Application.objects.select_for_update(of=("self",))
+        .select_related("service_version", "service", "applicant__profile__area", "assisted_by")
+        .get(pk=application.pk)
+    )
     _require_editor(actor, locked)
     if locked.status != Status.DRAFT:
         if locked.idempotency_key:

@@ -16,7 +16,7 @@ from ecitizen.audit import context
 from ecitizen.audit.models import AuditEntry, AuditHead, PersonalDataAccess
 
 GENESIS_HASH = "0" * 64
-_CHAIN_LOCK_ID = 0x65C17153  # PostgreSQL advisory lock serialising appends to the chain
+_CHAIN_LOCK_ID = 0x65C17153  # PostgreSQL advisory lock serialising the head's creation
 
 
 def entry_digest(entry: AuditEntry) -> str:
@@ -46,7 +46,10 @@ def _lock_chain() -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK_ID])
 
 
-@transaction.atomic
+# No savepoint: an append that fails fails the caller's whole transaction anyway, and the
+# chain is locked from here to the commit, so every round trip saved shortens the wait of
+# the next writer.
+@transaction.atomic(savepoint=False)
 def audit_record(
     *,
     actor: Any,
@@ -57,8 +60,11 @@ def audit_record(
 ) -> AuditEntry:
     """Append one entry: who (``actor``, possibly acting for ``on_behalf_of``) did ``action``
     (dotted, e.g. ``accounts.profile.updated``) to ``obj``, from which request and IP."""
-    _lock_chain()
-    head = AuditHead.objects.filter(pk=1).first()
+    # Locking the head row serialises appends (one round trip: lock and read together).
+    head = AuditHead.objects.select_for_update().filter(pk=1).first()
+    if head is None:
+        _lock_chain()  # no head row to lock yet: the advisory lock serialises creating it
+        head = AuditHead.objects.select_for_update().filter(pk=1).first()
     if head is None:  # only on an empty (e.g. flushed) table: the migration creates the head
         last = AuditEntry.objects.order_by("-seq").only("seq", "entry_hash").first()
         head = AuditHead(

@@ -3,10 +3,12 @@ every kind of write (services, bulk inserts, queryset updates, deletes) the queu
 and page counts equal a direct count of the cases; compacting and rebuilding keep them."""
 
 import datetime
+import io
 import itertools
 from typing import Any
 
 import pytest
+from django.core.management import CommandError, call_command
 from django.db.models import Count, Q
 from django.utils import timezone
 
@@ -146,3 +148,24 @@ def test_compact_and_rebuild_keep_the_counts(monkeypatch: Any) -> None:
     case_counts.rebuild()
     assert sorted(case_counts.open_buckets(service.agency_id), key=repr) == before
     assert_counts_agree(officer, service.agency, [service], monkeypatch)
+
+
+def test_the_command_checks_compacts_and_rebuilds() -> None:
+    service = make_service()
+    officer = staff(service.agency)
+    cases = bulk_cases(service, 4, due=TODAY)
+    bulk_cases(service, 2, status=Status.INFO_REQUESTED, clock_paused_at=timezone.now())
+    casework.case_claim(actor=officer, application=cases[0])
+    out = io.StringIO()
+    call_command("case_counts", "--check", stdout=out)
+    assert "agree" in out.getvalue()
+    call_command("case_counts", "--compact", stdout=out)
+    assert "row(s) folded" in out.getvalue()
+    call_command("case_counts", "--check", stdout=out)
+
+    CaseCount.objects.filter(status=Status.INFO_REQUESTED).update(n=5)  # corrupted
+    with pytest.raises(CommandError, match="differ from a recount"):
+        call_command("case_counts", "--check", stdout=out)
+    call_command("case_counts", "--rebuild", stdout=out)
+    call_command("case_counts", "--check", stdout=out)
+    assert case_counts.total(case_counts.open_buckets(service.agency_id)) == 6

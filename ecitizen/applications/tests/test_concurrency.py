@@ -82,3 +82,49 @@ def test_parallel_service_calls_return_the_same_application() -> None:
         (application.pk, False),
         (application.pk, True),
     ], results
+
+
+@pytest.mark.django_db(transaction=True)
+def test_many_residents_submitting_at_once_keep_the_audit_chain_and_the_counts() -> None:
+    """Eight residents send at the same moment (and each a second time with the same key):
+    each draft is sent once, the audit chain stays gapless and verifies, and the open-case
+    counts the work queue reads equal the cases."""
+    from ecitizen.applications import case_counts
+
+    service = make_service()
+    drafts = [complete_draft(make_resident(), service) for _ in range(8)]
+    keys = [str(uuid.uuid4()) for _ in drafts]
+    entries_before = AuditEntry.objects.count()
+
+    def submit(barrier: threading.Barrier, index: int) -> bool:
+        draft = Application.objects.get(pk=drafts[index % 8].pk)
+        barrier.wait()
+        result = application_submit(
+            actor=draft.applicant, application=draft, idempotency_key=keys[index % 8]
+        )
+        return result.created
+
+    barrier = threading.Barrier(16)
+    results: list[Any] = [None] * 16
+
+    def run(index: int) -> None:
+        try:
+            results[index] = submit(barrier, index)
+        except Exception as exc:  # reported by the assertions below
+            results[index] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(results) == [False] * 8 + [True] * 8, results
+    submitted = Application.objects.filter(status=Application.Status.SUBMITTED)
+    assert submitted.count() == 8
+    assert AuditEntry.objects.filter(action="applications.application.submitted").count() == 8
+    seqs = list(AuditEntry.objects.order_by("seq").values_list("seq", flat=True))
+    assert seqs == list(range(1, entries_before + 9))
+    assert audit_chain_verify() is None
+    assert case_counts.total(case_counts.open_buckets(service.agency_id)) == 8
