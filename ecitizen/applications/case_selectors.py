@@ -34,7 +34,7 @@ from ecitizen.applications.models import (
     Document,
     InternalNote,
 )
-from ecitizen.applications.selectors import district_choices
+from ecitizen.applications.selectors import district_choices, status_tag_class
 from ecitizen.applications.timeline import EVENT_LABELS
 from ecitizen.catalogue.models import Service
 from ecitizen.core.i18n import tr
@@ -108,11 +108,23 @@ def case_agencies(user: User) -> list[Agency]:
     return sorted(agencies.values(), key=lambda agency: agency.name)
 
 
+SLA_TAG_CLASSES = {
+    "overdue": " bg-secondary-dark",
+    "due_soon": " bg-gold text-ink",
+    "on_track": " bg-green",
+}
+
+
 @dataclass(frozen=True)
 class SlaState:
     code: str  # "overdue" | "due_soon" | "on_track" | "paused" | "" (no clock: decided)
     label: str
     working_days: int | None = None  # left (negative: late by)
+
+    @property
+    def tag_class(self) -> str:
+        """The classes ``backoffice/cases/_sla_tag.html`` adds to ``usa-tag``."""
+        return SLA_TAG_CLASSES.get(self.code, " bg-base-lighter text-ink")
 
 
 def sla_state(
@@ -175,6 +187,7 @@ class QueueRow:
     service_title: str
     sla: SlaState
     assignee_name: str
+    status_class: str = ""
 
 
 @dataclass
@@ -323,6 +336,7 @@ def case_queue(
             service_title=tr(application.service_version.title),
             sla=sla_state(application, today, holidays),
             assignee_name=staff_name(application.assignee),
+            status_class=status_tag_class(application.status),
         )
         for application in page.object_list
     ]

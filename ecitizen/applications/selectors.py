@@ -230,6 +230,23 @@ NEXT_STEPS: dict[str, Any] = {
 }
 
 
+# The colour of a status tag (the classes ``includes/status_tag.html`` adds to ``usa-tag``),
+# for lists that render the tag inline rather than include that template on every row.
+STATUS_TAG_CLASSES: dict[str, str] = {
+    Status.INFO_REQUESTED: " bg-gold text-ink",
+    Status.AWAITING_PAYMENT: " bg-gold text-ink",
+    Status.DRAFT: " bg-gold text-ink",
+    Status.APPROVED: " bg-green",
+    Status.ISSUED: " bg-green",
+    Status.REJECTED: " bg-secondary-dark",
+    Status.REVOKED: " bg-secondary-dark",
+}
+
+
+def status_tag_class(status: str) -> str:
+    return STATUS_TAG_CLASSES.get(status, "")
+
+
 def resident_next_step(application: Application) -> str:
     """What the resident is expected to do next, in plain language."""
     return str(NEXT_STEPS.get(application.status, ""))

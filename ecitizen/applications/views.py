@@ -349,6 +349,7 @@ def mine(request: AuthedRequest) -> HttpResponse:
             "application": application,
             "title": tr(application.service_version.title),
             "next_step": selectors.resident_next_step(application),
+            "status_class": selectors.status_tag_class(application.status),
         }
         for application in page.object_list
     ]

@@ -552,3 +552,20 @@ def test_a_new_draft_starts_on_the_first_page_even_if_it_is_optional(
     assert client.get(url("resume", application.reference))["Location"] == page_url(
         application, "site"
     )
+
+
+@pytest.mark.parametrize("status", Status.values)
+def test_lists_colour_status_tags_as_the_status_tag_template_does(status: str) -> None:
+    from django.template.loader import render_to_string
+
+    from ecitizen.applications.case_selectors import SlaState
+    from ecitizen.applications.selectors import status_tag_class
+
+    included = render_to_string(
+        "applications/includes/status_tag.html", {"application": Application(status=status)}
+    )
+    assert included.startswith(f'<span class="usa-tag{status_tag_class(status)}">')
+    for code in ["overdue", "due_soon", "on_track", "paused"]:
+        sla = SlaState(code, "label")
+        included = render_to_string("backoffice/cases/_sla_tag.html", {"sla": sla})
+        assert included.startswith(f'<span class="usa-tag{sla.tag_class}">')
