@@ -5,22 +5,47 @@ from typing import Any
 from allauth.account.auth_backends import AuthenticationBackend as AllauthBackend
 from django.contrib.auth.backends import ModelBackend as DjangoModelBackend
 
-from ecitizen.accounts.models import User
+from ecitizen.accounts.models import Profile, User
+from ecitizen.core.rows import JoinedRows, Part
+
+#: The user with their profile; the encrypted national ID is left deferred (read on use).
+USER_WITH_PROFILE = JoinedRows(
+    'SELECT {columns} FROM "accounts_user" "u"'
+    ' LEFT OUTER JOIN "accounts_profile" "p" ON "p"."user_id" = "u"."id" WHERE "u"."id" = %s',
+    Part(User, "u"),
+    Part(Profile, "p", deferred=("national_id",)),
+)
+
+
+def user_with_profile(user_id: Any) -> User | None:
+    """One statement, no ORM query building: this runs on every signed-in request."""
+    instances = USER_WITH_PROFILE.fetch_one([int(user_id)])
+    if instances is None:
+        return None
+    user, profile = instances
+    assert isinstance(user, User)
+    link_profile(user, profile)
+    return user
+
+
+def link_profile(user: User, profile: Any) -> None:
+    """As ``select_related("profile")`` leaves them: ``user.profile`` answers without a query
+    (or raises ``Profile.DoesNotExist`` at once when there is none)."""
+    User.profile.related.set_cached_value(user, profile)  # type: ignore[attr-defined]
+    if profile is not None:
+        Profile.user.field.set_cached_value(profile, user)
 
 
 class _UserWithProfile:
     """The user of every signed-in request comes with their profile in the same query: the
-    language middleware, the header and most pages read it. The encrypted national ID is
-    left out (decrypted only when something reads it)."""
+    language middleware, the header and most pages read it."""
 
     def get_user(self, user_id: Any) -> User | None:
         try:
-            user = (
-                User._default_manager.select_related("profile")
-                .defer("profile__national_id")
-                .get(pk=user_id)
-            )
-        except User.DoesNotExist:
+            user = user_with_profile(user_id)
+        except (TypeError, ValueError):
+            return None
+        if user is None:
             return None
         return user if self.user_can_authenticate(user) else None  # type: ignore[attr-defined]
 

@@ -4,14 +4,13 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from allauth.mfa.utils import is_mfa_enabled
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 
-from ecitizen.accounts.selectors import user_has_role
+from ecitizen.accounts.selectors import has_second_factor, user_has_role
 
 View = Callable[..., HttpResponse]
 
@@ -28,7 +27,7 @@ def staff_required(*roles: str) -> Callable[[View], View]:
                 return redirect_to_login(request.get_full_path())
             if not user_has_role(user, *roles):  # type: ignore[arg-type]
                 raise Http404
-            if not is_mfa_enabled(user):
+            if not has_second_factor(user):
                 messages.warning(
                     request,
                     _("Staff must set up two-factor authentication before using staff pages."),

@@ -1,4 +1,3 @@
-from allauth.mfa.utils import is_mfa_enabled
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -8,7 +7,12 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from ecitizen.accounts.forms import ProfileForm
-from ecitizen.accounts.selectors import personal_data_accesses_for, profile_for, staff_roles
+from ecitizen.accounts.selectors import (
+    has_second_factor,
+    personal_data_accesses_for,
+    profile_for,
+    staff_roles,
+)
 from ecitizen.accounts.services import ProfileData, profile_update
 from ecitizen.accounts.types import AuthedRequest
 from ecitizen.core.middleware import remember_language
@@ -19,7 +23,7 @@ def dashboard(request: AuthedRequest) -> HttpResponse:
     context = {
         "profile": profile_for(request.user),
         "roles": staff_roles(request.user),
-        "mfa_enabled": is_mfa_enabled(request.user),
+        "mfa_enabled": has_second_factor(request.user),
     }
     return render(request, "accounts/dashboard.html", context)
 

@@ -38,3 +38,20 @@ def test_a_signed_in_residents_request_needs_no_staff_role_query(client, django_
     # session; user with profile; MFA status; unread count (cache, not the database here)
     with django_assert_num_queries(3):
         assert client.get("/me/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_has_second_factor_agrees_with_allauth() -> None:
+    from allauth.mfa.models import Authenticator
+    from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
+    from allauth.mfa.utils import is_mfa_enabled
+
+    from ecitizen.accounts.selectors import has_second_factor
+
+    person, other = UserFactory(), UserFactory()
+    assert has_second_factor(person) is is_mfa_enabled(person) is False
+    RecoveryCodes.activate(other)  # someone else's factor is not this person's
+    assert has_second_factor(person) is False
+    RecoveryCodes.activate(person)
+    assert Authenticator.objects.filter(user=person).exists()
+    assert has_second_factor(person) is is_mfa_enabled(person) is True

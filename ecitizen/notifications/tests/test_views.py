@@ -68,14 +68,14 @@ def test_inbox_queries_do_not_grow_with_messages(
     client = signed_in(user)
     tell(user, 3)
     client.get("/inbox/")  # warm the session and the header count
-    # session, user, staff roles, profile, area alerts, their districts, page of messages;
-    # no count of all messages, and the header count comes from the cache.
-    with django_assert_num_queries(6):
+    # session, user with profile (a resident: no staff-role query), page of messages, area
+    # alerts; no count of all messages, and the header count comes from the cache.
+    with django_assert_num_queries(4):
         client.get("/inbox/")
     tell(user, 30)
     cache.clear()
     client.get("/inbox/")
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(4):
         response = client.get("/inbox/")
     page = response.content.decode()
     assert page.count('class="ec-card margin-bottom-1"') == 20 and ">Next<" in page
@@ -90,7 +90,7 @@ def test_the_header_count_costs_no_query_once_cached(
     tell(user, 1)
     client = signed_in(user)
     client.get("/me/notifications/")
-    with django_assert_num_queries(5):  # session, user, staff roles, preferences, profile
+    with django_assert_num_queries(3):  # session, user with profile, preferences
         client.get("/me/notifications/")
 
 

@@ -1,0 +1,92 @@
+"""Model instances from one hand-written SELECT, for the few reads made on every request.
+
+Django's ORM spends far longer building a query than SQLite or PostgreSQL take to run it
+(about 0.4 ms against 0.03 ms for a user by primary key, more with each join). The session's
+user and an API token's owner are read on every signed-in request, so those two reads write
+their SQL once and build the instances here, converting each value exactly as the ORM does
+(the backend's converters, then the field's ``from_db_value``: dates on SQLite, JSON,
+encrypted fields). Everything else uses the ORM.
+"""
+
+import weakref
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import connections
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import Field, Model
+
+Converter = Callable[[Any, Any, BaseDatabaseWrapper], Any]
+Prepared = tuple[str, list[list[Converter]], list[Any]]  # SQL, converters and column per value
+
+
+@dataclass(frozen=True)
+class Part:
+    """One model of the SELECT: its table alias and the fields to leave deferred."""
+
+    model: type[Model]
+    alias: str
+    deferred: tuple[str, ...] = ()
+    fields: list[Field] = field(init=False)
+
+    def __post_init__(self) -> None:
+        concrete = [f for f in self.model._meta.concrete_fields if f.name not in self.deferred]
+        object.__setattr__(self, "fields", concrete)
+
+
+class JoinedRows:
+    """``sql`` has a ``{columns}`` placeholder for the columns of ``parts``, in order;
+    ``fetch_one`` returns one instance per part (``None`` for a part that an outer join did not
+    find), or ``None`` when no row matched."""
+
+    def __init__(self, sql: str, *parts: Part, using: str = "default") -> None:
+        self.parts = parts
+        self.using = using
+        self._template = sql
+        # Per connection (one per thread): the converters are bound to its operations.
+        self._prepared: weakref.WeakKeyDictionary[BaseDatabaseWrapper, Prepared] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    def _prepare(self, connection: BaseDatabaseWrapper) -> Prepared:
+        quote = connection.ops.quote_name
+        columns, converters, expressions = [], [], []
+        for part in self.parts:
+            for model_field in part.fields:
+                col = model_field.get_col(part.alias)
+                columns.append(f"{quote(part.alias)}.{quote(model_field.column)}")
+                expressions.append(col)
+                converters.append(
+                    connection.ops.get_db_converters(col) + col.get_db_converters(connection)
+                )
+        sql = self._template.format(columns=", ".join(columns))
+        return sql, converters, expressions
+
+    def fetch_one(self, params: Sequence[Any]) -> list[Model | None] | None:
+        connection = connections[self.using]
+        prepared = self._prepared.get(connection)
+        if prepared is None:
+            prepared = self._prepared[connection] = self._prepare(connection)
+        sql, converters, expressions = prepared
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            row = cursor.fetchone()
+        if row is None:
+            return None
+        values = list(row)
+        for index, value_converters in enumerate(converters):
+            for convert in value_converters:
+                values[index] = convert(values[index], expressions[index], connection)
+        instances: list[Model | None] = []
+        start = 0
+        for part in self.parts:
+            end = start + len(part.fields)
+            part_values = values[start:end]
+            primary_key = part_values[part.fields.index(part.model._meta.pk)]
+            names = [f.attname for f in part.fields]
+            instances.append(
+                None if primary_key is None else part.model.from_db(self.using, names, part_values)
+            )
+            start = end
+        return instances
