@@ -55,7 +55,7 @@ class JoinedRows:
         for part in self.parts:
             for model_field in part.fields:
                 col = model_field.get_col(part.alias)
-                columns.append(f"{quote(part.alias)}.{quote(model_field.column)}")
+                columns.append(f"{quote(part.alias)}.{quote(model_field.get_attname_column()[1])}")
                 expressions.append(col)
                 converters.append(
                     connection.ops.get_db_converters(col) + col.get_db_converters(connection)
