@@ -55,7 +55,9 @@ class JoinedRows:
         for part in self.parts:
             for model_field in part.fields:
                 col = model_field.get_col(part.alias)
-                columns.append(f"{quote(part.alias)}.{quote(model_field.get_attname_column()[1])}")
+                column = model_field.column
+                assert column is not None  # concrete fields have a column
+                columns.append(f"{quote(part.alias)}.{quote(column)}")
                 expressions.append(col)
                 converters.append(
                     connection.ops.get_db_converters(col) + col.get_db_converters(connection)
