@@ -592,8 +592,9 @@ def main() -> None:
             for mode, submit, tally in submissions:
                 rate = tally["submitted"] / submit["seconds"] if submit["seconds"] else 0.0
                 print(
-                    f"\nsubmissions ({args.submit_clients} {mode} clients): {tally['submitted']:,} of "
-                    f"{tally['drafts']:,} drafts in {submit['seconds']:.1f} s = {rate:.0f}/s "
+                    f"\nsubmissions ({args.submit_clients} {mode} clients): "
+                    f"{tally['submitted']:,} of {tally['drafts']:,} drafts in "
+                    f"{submit['seconds']:.1f} s = {rate:.0f}/s "
                     f"({submit['jobs']} attempts incl. {submit['duplicates']} concurrent "
                     f"duplicates; outcomes {dict(submit['outcomes'])}); ratio to the bare view "
                     f"{rate / rows[0].rps if rows and rows[0].rps else 0:.0%}"

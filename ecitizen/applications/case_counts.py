@@ -202,7 +202,7 @@ def differences() -> list[tuple[tuple[object, ...], int, int]]:
 
     from ecitizen.applications.models import Application
 
-    counted = {
+    counted: dict[tuple[object, ...], int] = {
         (b.service_id, b.status, b.due_date, b.paused, b.unassigned, agency): b.count
         for agency in CaseCount.objects.values_list("agency_id", flat=True).distinct()
         for b in open_buckets(agency)
