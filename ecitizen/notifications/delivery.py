@@ -29,10 +29,12 @@ import email.policy
 import functools
 import logging
 import random
+import re
 import smtplib
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Iterable
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
@@ -42,7 +44,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from ecitizen.notifications import conf, rendering, sms
-from ecitizen.notifications.models import Channel, Message
+from ecitizen.notifications.models import Alert, Channel, Message
 from ecitizen.notifications.preferences import MANDATORY
 
 log = logging.getLogger("ecitizen.notifications")
@@ -84,36 +86,86 @@ def due_filter(now: datetime.datetime) -> Q:
     )
 
 
+# PostgreSQL claims in one statement (lock the due rows no other worker holds, lease them,
+# return them); other databases select then update inside one transaction (SQLite's
+# IMMEDIATE transactions serialise writers).
+_CLAIM_SQL = """
+    UPDATE notifications_message
+       SET status = 'sending', lease_until = %s, attempts = attempts + 1
+     WHERE id IN (
+        SELECT id FROM notifications_message
+         WHERE id = ANY(%s)
+           AND ((status = 'created' AND next_attempt_at <= %s)
+                OR (status = 'sending' AND lease_until < %s))
+         ORDER BY id
+           FOR UPDATE SKIP LOCKED)
+    RETURNING *
+"""
+
+
 def claim(ids: Iterable[int]) -> list[Message]:
     """Lease the due messages among ``ids`` to this worker (see the module docstring)."""
     now = timezone.now()
     lease = now + datetime.timedelta(seconds=conf.get("NOTIFICATIONS_LEASE_SECONDS"))
-    with transaction.atomic():
-        due = Message.objects.filter(pk__in=list(ids)).filter(due_filter(now))
-        if connection.features.has_select_for_update_skip_locked:
-            due = due.select_for_update(skip_locked=True, of=("self",))
-        claimed = list(due.select_related("alert").order_by("pk"))
-        if claimed:
-            Message.objects.filter(pk__in=[m.pk for m in claimed]).update(
-                status=Status.SENDING, lease_until=lease, attempts=F("attempts") + 1
-            )
+    ids = list(ids)
+    if connection.vendor == "postgresql":
+        claimed = sorted(
+            Message.objects.raw(_CLAIM_SQL, [lease, ids, now, now]), key=lambda m: m.pk
+        )
+    else:
+        with transaction.atomic():
+            due = Message.objects.filter(pk__in=ids).filter(due_filter(now))
+            if connection.features.has_select_for_update_skip_locked:
+                due = due.select_for_update(skip_locked=True, of=("self",))
+            claimed = list(due.order_by("pk"))
+            if claimed:
+                Message.objects.filter(pk__in=[m.pk for m in claimed]).update(
+                    status=Status.SENDING, lease_until=lease, attempts=F("attempts") + 1
+                )
+        for message in claimed:
+            message.attempts += 1
+            message.status = Status.SENDING
+    alert_ids = {m.alert_id for m in claimed if m.alert_id is not None}
+    alerts = Alert.objects.in_bulk(alert_ids) if alert_ids else {}
     for message in claimed:
-        message.attempts += 1
-        message.status = Status.SENDING
+        if message.alert_id is not None:
+            message.alert = alerts[message.alert_id]  # one query per chunk, not a join per row
     return claimed
 
 
 def _mark_sent(message: Message, provider: str, provider_ref: str = "", delivered: bool = False):
+    """Record one message as sent (autocommitted at once). It runs once per message, between
+    two hand-overs, so it is one plain ``UPDATE`` (a queryset update costs several times more
+    Python per call); on PostgreSQL a prepared statement with server-side parameters."""
     now = timezone.now()
-    Message.objects.filter(pk=message.pk, status=Status.SENDING).update(
-        status=Status.DELIVERED if delivered else Status.SENT,
-        sent_at=now,
-        delivered_at=now if delivered else None,
-        lease_until=None,
-        provider=provider,
-        provider_ref=provider_ref[:100],
-        failed_reason="",
-    )
+    params = [
+        Status.DELIVERED if delivered else Status.SENT,
+        now,
+        now if delivered else None,
+        provider,
+        provider_ref[:100],
+        message.pk,
+        Status.SENDING,
+    ]
+    if connection.vendor == "postgresql":
+        import psycopg
+
+        connection.ensure_connection()
+        # Django's own cursors bind parameters on the client (the statement is parsed and
+        # planned anew each time); this one is prepared once per connection.
+        with psycopg.Cursor(connection.connection) as cursor:
+            cursor.execute(_SENT_SQL, params, prepare=True)
+    else:
+        with connection.cursor() as cursor:
+            cursor.execute(_SENT_SQL, params)
+
+
+# Message._meta.db_table and its columns (checked by a test).
+_SENT_SQL = (
+    "UPDATE notifications_message SET status = %s, sent_at = %s, delivered_at = %s,"
+    " lease_until = NULL, provider = %s, provider_ref = %s, failed_reason = ''"
+    " WHERE id = %s AND status = %s"
+)
 
 
 def _mark_failed(message: Message, reason: str) -> None:
@@ -235,7 +287,8 @@ def _alert_email_template(
 
 def fast_alert_bytes(message: Message) -> bytes | None:
     """The wire bytes of an alert email from the per-alert template, or None to build it."""
-    if message.alert_id is None or not message.to.isascii() or "@" not in message.to:
+    to = message.to
+    if message.alert_id is None or not to.isascii() or "@" not in to or not to.isprintable():
         return None
     unsubscribe = None if message.topic in MANDATORY else rendering.unsubscribe_url(message)
     template = _alert_email_template(
@@ -256,34 +309,161 @@ def fast_alert_bytes(message: Message) -> bytes | None:
 
 
 _PERMANENT_SMTP = (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused)
+_STUFF = re.compile(rb"(?m)^\.")
 
 
-def _send_emails(messages: list[Message], counts: Counter, retries: list) -> None:
-    smtp = get_connection(fail_silently=False)
-    pending = list(messages)
-    try:
-        smtp.open()
-    except (OSError, smtplib.SMTPException) as exc:
-        for message in pending:
-            at = _retry_later(message, f"SMTP: {exc}"[:300])
-            counts["retry" if at else "failed"] += 1
-            if at:
-                retries.append(at)
-        return
-    wire = getattr(smtp, "connection", None)  # the smtplib connection of the SMTP backend
-    sender = smtp.prep_address(settings.DEFAULT_FROM_EMAIL) if wire is not None else ""  # type: ignore[attr-defined]
-    try:
-        rate_limiter.wait("smtp", len(pending))
+def wire_bytes(message: Message) -> tuple[bytes, bool]:
+    """The message as handed to SMTP, and whether it is an alert filled in from its template.
+    Alert emails come from the per-alert template; other messages are built in full."""
+    raw = fast_alert_bytes(message)
+    if raw is not None:
+        return raw, True
+    built = build_email(message)
+    return built.message(policy=email.policy.SMTP).as_bytes(), False
+
+
+class MailSession:
+    """One SMTP connection for a whole delivery task, opened at its first email (through
+    Django's SMTP backend: TLS and authentication as configured) and closed at the end.
+
+    When the server offers PIPELINING (RFC 2920, as Postfix, Exim and the big providers do),
+    a message's envelope (``MAIL``, ``RCPT``, ``DATA``) goes in the same write as the
+    previous message's content: one round trip per message instead of four. The guarantee
+    is unchanged: a message's content is handed over only after the previous one has been
+    answered and recorded as sent, so a killed worker leaves at most one message in doubt.
+    Without PIPELINING, messages go one by one with ``smtplib``."""
+
+    def __init__(self) -> None:
+        self.backend: Any = None
+        self.sender: str | None = None
+
+    def close(self) -> None:
+        if self.backend is not None:
+            with contextlib.suppress(OSError, smtplib.SMTPException):
+                self.backend.close()
+            self.backend = None
+
+    def send(self, messages: list[Message], counts: Counter, retries: list) -> None:
+        if self.backend is None:
+            backend = get_connection(fail_silently=False)
+            try:
+                backend.open()
+            except (OSError, smtplib.SMTPException) as exc:
+                for message in messages:
+                    _retry(message, f"SMTP: {exc}", counts, retries)
+                return
+            self.backend = backend
+        rate_limiter.wait("smtp", len(messages))
+        wire = getattr(self.backend, "connection", None)  # smtplib.SMTP of Django's backend
+        if wire is not None and _offers_pipelining(wire):
+            lost = self._send_pipelined(wire, deque(messages), counts, retries)
+        else:
+            lost = self._send_one_by_one(wire, deque(messages), counts, retries)
+        if lost:  # the connection went away: open a new one for the next chunk
+            self.close()
+
+    def _build(
+        self, pending: deque, counts: Counter, retries: list
+    ) -> tuple[Message, bytes, bytes] | None:
+        """The next message that can be built: its envelope (``MAIL``, ``RCPT``, ``DATA``)
+        and its content, dot-stuffed and ending with the end-of-data line."""
         while pending:
-            message = pending.pop(0)
+            message = pending.popleft()
+            try:
+                raw, _fast = wire_bytes(message)
+                if self.sender is None:
+                    self.sender = addr_spec(self.backend, settings.DEFAULT_FROM_EMAIL)
+                sender, to = self.sender, addr_spec(self.backend, message.to)
+            except Exception as exc:  # a bug, missing data, a bad address: retry, then fail
+                log.exception("message %s could not be built", message.uuid)
+                _retry(message, f"could not be built: {exc!r}", counts, retries)
+                continue
+            data = _STUFF.sub(b"..", raw)
+            if not data.endswith(b"\r\n"):
+                data += b"\r\n"
+            envelope = f"MAIL FROM:<{sender}>\r\nRCPT TO:<{to}>\r\nDATA\r\n".encode()
+            return message, envelope, data + b".\r\n"
+        return None
+
+    def _send_pipelined(
+        self, wire: smtplib.SMTP, pending: deque, counts: Counter, retries: list
+    ) -> bool:
+        """Returns True if the connection was lost (the messages not handed over are
+        released, the one in doubt is retried)."""
+        in_flight: list[Message] = []  # built, envelope perhaps sent, content not sent
+
+        def lost(doubt: Message | None, exc: Exception) -> bool:
+            if doubt is not None:
+                _retry(doubt, f"SMTP: {exc}", counts, retries)
+            untouched = in_flight + list(pending)
+            _release(untouched)
+            counts["released"] += len(untouched)
+            return True
+
+        current = self._build(pending, counts, retries)
+        if current is None:
+            return False
+        in_flight.append(current[0])
+        try:
+            wire.send(current[1])
+        except (OSError, smtplib.SMTPException) as exc:
+            return lost(None, exc)
+        while current is not None:
+            message, _envelope, data = current
+            try:
+                replies = [wire.getreply() for _ in range(3)]  # MAIL, RCPT, DATA
+            except (OSError, smtplib.SMTPException) as exc:
+                return lost(None, exc)  # its content was never sent
+            in_flight.remove(message)
+            if replies[2][0] != 354:
+                # Refused before the content: failed (5xx) or later (4xx); reset and go on.
+                code, text = next((r for r in replies if r[0] >= 400), replies[2])
+                if code >= 500:
+                    _mark_failed(message, f"SMTP refused: {code} {text!r}")
+                    counts["failed"] += 1
+                else:
+                    _retry(message, f"SMTP {code}: {text!r}", counts, retries)
+                current = self._build(pending, counts, retries)
+                if current is not None:
+                    in_flight.append(current[0])
+                try:
+                    wire.send(b"RSET\r\n" + (current[1] if current else b""))
+                    wire.getreply()
+                except (OSError, smtplib.SMTPException) as exc:
+                    return lost(None, exc)
+                continue
+            # Hand over the content, with the next envelope in the same write.
+            following = self._build(pending, counts, retries)
+            if following is not None:
+                in_flight.append(following[0])
+            try:
+                wire.send(data + (following[1] if following else b""))
+                code, text = wire.getreply()
+            except (OSError, smtplib.SMTPException) as exc:
+                return lost(message, exc)  # in doubt: it may have arrived
+            if code == 250:
+                _mark_sent(message, "smtp")  # before the next content is handed over
+                counts["sent"] += 1
+            elif code >= 500:
+                _mark_failed(message, f"SMTP {code}: {text!r}")
+                counts["failed"] += 1
+            else:
+                _retry(message, f"SMTP {code}: {text!r}", counts, retries)
+            current = following
+        return False
+
+    def _send_one_by_one(
+        self, wire: smtplib.SMTP | None, pending: deque, counts: Counter, retries: list
+    ) -> bool:
+        sender = self.backend.prep_address(settings.DEFAULT_FROM_EMAIL) if wire else ""
+        while pending:
+            message = pending.popleft()
             try:
                 raw = fast_alert_bytes(message) if wire is not None else None
-                built = None if raw is not None else build_email(message, smtp)
+                built = None if raw is not None else build_email(message, self.backend)
             except Exception as exc:  # a bug or missing data: retry later, then fail
                 log.exception("message %s could not be built", message.uuid)
-                at = _retry_later(message, f"could not be built: {exc!r}"[:300])
-                counts["retry" if at else "failed"] += 1
-                retries += [at] if at else []
+                _retry(message, f"could not be built: {exc!r}", counts, retries)
                 continue
             try:
                 if raw is not None:
@@ -291,7 +471,7 @@ def _send_emails(messages: list[Message], counts: Counter, retries: list) -> Non
                     wire.sendmail(sender, [message.to], raw)
                 else:
                     assert built is not None
-                    smtp.send_messages([built])
+                    self.backend.send_messages([built])
             except _PERMANENT_SMTP as exc:
                 _mark_failed(message, f"SMTP refused: {exc}")
                 counts["failed"] += 1
@@ -300,24 +480,48 @@ def _send_emails(messages: list[Message], counts: Counter, retries: list) -> Non
                 if exc.smtp_code >= 500:
                     _mark_failed(message, f"SMTP {exc.smtp_code}: {exc.smtp_error!r}")
                     counts["failed"] += 1
-                    continue
-                at = _retry_later(message, f"SMTP {exc.smtp_code}")
-                counts["retry" if at else "failed"] += 1
-                retries += [at] if at else []
+                else:
+                    _retry(message, f"SMTP {exc.smtp_code}", counts, retries)
                 continue
             except (OSError, smtplib.SMTPException) as exc:
                 # The connection is gone: this one is in doubt, the rest were not attempted.
-                at = _retry_later(message, f"SMTP: {exc}"[:300])
-                counts["retry" if at else "failed"] += 1
-                retries += [at] if at else []
-                _release(pending)
+                _retry(message, f"SMTP: {exc}", counts, retries)
+                _release(list(pending))
                 counts["released"] += len(pending)
-                return
+                return True
             _mark_sent(message, "smtp")
             counts["sent"] += 1
-    finally:
-        with contextlib.suppress(OSError, smtplib.SMTPException):
-            smtp.close()
+        return False
+
+
+# A plain ASCII addr-spec (dot-atom local part, LDH domain) is used as it is; anything else
+# goes through the backend's full parser (display names, IDNA domains, injection checks),
+# which costs about a tenth of a millisecond per call.
+_PLAIN_ADDRESS = re.compile(
+    r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+    r"@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*"
+)
+
+
+def addr_spec(backend: Any, address: str) -> str:
+    if _PLAIN_ADDRESS.fullmatch(address):
+        return address
+    return str(backend.prep_address(address))
+
+
+def _offers_pipelining(wire: smtplib.SMTP) -> bool:
+    try:
+        wire.ehlo_or_helo_if_needed()  # Django's backend says EHLO only for STARTTLS
+    except (OSError, smtplib.SMTPException):
+        return False
+    return bool(wire.does_esmtp and wire.has_extn("pipelining"))
+
+
+def _retry(message: Message, reason: str, counts: Counter, retries: list) -> None:
+    at = _retry_later(message, reason[:300])
+    counts["retry" if at else "failed"] += 1
+    if at:
+        retries.append(at)
 
 
 # --- SMS --------------------------------------------------------------------------------------
@@ -357,18 +561,22 @@ def deliver(message_ids: list[int]) -> dict[str, object]:
     retries: list[datetime.datetime] = []
     chunk = int(conf.get("NOTIFICATIONS_CLAIM_CHUNK"))
     ids = sorted(set(message_ids))
-    for start in range(0, len(ids), chunk):
-        claimed = claim(ids[start : start + chunk])
-        by_channel: dict[str, list[Message]] = {}
-        for message in claimed:
-            by_channel.setdefault(message.channel, []).append(message)
-        if by_channel.get(Channel.EMAIL):
-            _send_emails(by_channel[Channel.EMAIL], counts, retries)
-        if by_channel.get(Channel.SMS):
-            _send_sms(by_channel[Channel.SMS], counts, retries)
-        for message in by_channel.get(Channel.INBOX, []):
-            _mark_sent(message, "inbox", delivered=True)
-            counts["sent"] += 1
+    mail = MailSession()
+    try:
+        for start in range(0, len(ids), chunk):
+            claimed = claim(ids[start : start + chunk])
+            by_channel: dict[str, list[Message]] = {}
+            for message in claimed:
+                by_channel.setdefault(message.channel, []).append(message)
+            if by_channel.get(Channel.EMAIL):
+                mail.send(by_channel[Channel.EMAIL], counts, retries)
+            if by_channel.get(Channel.SMS):
+                _send_sms(by_channel[Channel.SMS], counts, retries)
+            for message in by_channel.get(Channel.INBOX, []):
+                _mark_sent(message, "inbox", delivered=True)
+                counts["sent"] += 1
+    finally:
+        mail.close()
     result: dict[str, object] = dict(counts)
     if retries:
         result["retry_ids"] = [

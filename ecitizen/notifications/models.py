@@ -49,8 +49,15 @@ class Message(models.Model):
     topic = models.CharField(_("topic"), max_length=30, choices=Topic.choices)
     event = models.CharField(_("event"), max_length=60)
     language = models.CharField(max_length=8, default="en")
+    # No index of its own: notif_alert_status and unique_alert_message both start with it
+    # (every index is one more write per status change of a million alert messages).
     alert = models.ForeignKey(
-        "Alert", null=True, blank=True, on_delete=models.CASCADE, related_name="messages"
+        "Alert",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="messages",
+        db_index=False,
     )
     # Rendered at creation for personal messages; empty for alert messages (rendered from the
     # alert at send time, so a million messages do not store a million copies of the text).
@@ -79,7 +86,12 @@ class Message(models.Model):
         verbose_name = _("message")
         verbose_name_plural = _("messages")
         indexes = [
-            models.Index(fields=["recipient", "channel", "-created_at", "-id"], name="notif_inbox"),
+            # The inbox page, newest first (email and SMS rows are not in it).
+            models.Index(
+                fields=["recipient", "-created_at", "-id"],
+                condition=models.Q(channel="inbox"),
+                name="notif_inbox_page",
+            ),
             models.Index(
                 fields=["recipient"],
                 condition=models.Q(channel="inbox", read_at__isnull=True, archived_at__isnull=True),
@@ -91,7 +103,12 @@ class Message(models.Model):
                 name="notif_pending",
             ),
             models.Index(fields=["alert", "channel", "status"], name="notif_alert_status"),
-            models.Index(fields=["provider", "provider_ref"], name="notif_provider_ref"),
+            # SMS receipts name the provider's id; email has none.
+            models.Index(
+                fields=["provider", "provider_ref"],
+                condition=~models.Q(provider_ref=""),
+                name="notif_provider_ref_set",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(

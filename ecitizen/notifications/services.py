@@ -319,7 +319,9 @@ def sms_receipts_apply(*, provider: str, receipts: Iterable[sms.Receipt]) -> int
     now = timezone.now()
     for receipt in receipts:
         query = (
-            Q(provider=provider, provider_ref=receipt.provider_ref) if receipt.provider_ref else Q()
+            Q(provider=provider, provider_ref=receipt.provider_ref) & ~Q(provider_ref="")
+            if receipt.provider_ref
+            else Q()
         )
         if receipt.reference:
             with contextlib.suppress(ValueError):

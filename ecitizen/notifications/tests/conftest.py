@@ -11,7 +11,7 @@ import pytest
 from ecitizen.accounts.models import StaffRole, User
 from ecitizen.accounts.tests.factories import AreaFactory, UserFactory
 from ecitizen.accounts.tests.fixtures import *  # noqa: F403
-from ecitizen.core.mailsink import MailSink
+from ecitizen.core.mailsink import MailSink, _MaildirHandler
 from ecitizen.core.models import Area
 
 
@@ -37,6 +37,58 @@ def smtp_sink(settings: Any, tmp_path: Path) -> Iterator[MailSink]:
     """A real SMTP server (aiosmtpd) the platform sends to."""
     logging.getLogger("mail.log").setLevel(logging.WARNING)
     sink = MailSink(tmp_path / "mail", port=free_port()).start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = sink.port
+    settings.EMAIL_USE_TLS = False
+    settings.EMAIL_HOST_USER = ""
+    settings.EMAIL_HOST_PASSWORD = ""
+    yield sink
+    sink.stop()
+
+
+class PipeliningHandler(_MaildirHandler):
+    """The sink's handler, offering PIPELINING (RFC 2920) like production MTAs do, refusing
+    recipients whose address starts with ``refuse`` (550) or ``later`` (451), and hanging up
+    without answering once it has the content of a message to an address starting with
+    ``hangup`` (the sender cannot know whether it arrived)."""
+
+    async def handle_EHLO(
+        self, server: Any, session: Any, envelope: Any, hostname: str, responses: list[str]
+    ) -> list[str]:
+        session.host_name = hostname
+        return [*responses[:-1], "250-PIPELINING", responses[-1]]
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
+    ) -> str:
+        if address.startswith("refuse"):
+            return "550 5.1.1 No such user"
+        if address.startswith("later"):
+            return "451 4.3.0 Try again later"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if any(to.startswith("hangup") for to in envelope.rcpt_tos):
+            server.transport.close()
+            return "421 closing"
+        return await super().handle_DATA(server, session, envelope)
+
+
+class PipeliningMailSink(MailSink):
+    def __init__(self, folder: Path, host: str = "127.0.0.1", port: int = 1025) -> None:
+        from aiosmtpd.controller import Controller
+
+        self.folder = folder
+        self.controller = Controller(PipeliningHandler(folder), hostname=host, port=port)
+
+
+@pytest.fixture
+def pipelining_sink(settings: Any, tmp_path: Path) -> Iterator[MailSink]:
+    """A real SMTP server (aiosmtpd) that offers PIPELINING."""
+    logging.getLogger("mail.log").setLevel(logging.WARNING)
+    sink = PipeliningMailSink(tmp_path / "mail", port=free_port()).start()
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST = "127.0.0.1"
     settings.EMAIL_PORT = sink.port

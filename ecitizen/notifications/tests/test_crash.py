@@ -23,7 +23,7 @@ from ecitizen.accounts.tests.factories import UserFactory
 from ecitizen.core.mailsink import MailSink
 from ecitizen.notifications.models import Channel, Message
 from ecitizen.notifications.tasks import enqueue_delivery
-from ecitizen.notifications.tests.conftest import free_port
+from ecitizen.notifications.tests.conftest import PipeliningMailSink, free_port
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("crash")]
 
@@ -58,13 +58,16 @@ def _message_ids(folder: Path) -> list[str]:
     return ids
 
 
+@pytest.mark.parametrize(
+    "sink_class", [MailSink, PipeliningMailSink], ids=["one-by-one", "pipelining"]
+)
 def test_killed_worker_loses_nothing_and_sends_nothing_twice(
-    transactional_db: None, settings: Any, tmp_path: Path
+    transactional_db: None, settings: Any, tmp_path: Path, sink_class: type[MailSink]
 ) -> None:
     logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd logs every command
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
     settings.NOTIFICATIONS_SWEEP_GRACE_SECONDS = 0
-    sink = MailSink(tmp_path / "sink", port=free_port()).start()
+    sink = sink_class(tmp_path / "sink", port=free_port()).start()
     resident = UserFactory()
     now = timezone.now()
     Message.objects.bulk_create(
