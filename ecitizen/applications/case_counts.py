@@ -55,12 +55,15 @@ BEGIN
     RETURN NULL;
 END
 $$""",  # noqa: S608
-    f"""CREATE OR REPLACE TRIGGER applications_case_count_insert AFTER INSERT ON {TABLE}
+    f"DROP TRIGGER IF EXISTS applications_case_count_insert ON {TABLE}",
+    f"""CREATE TRIGGER applications_case_count_insert AFTER INSERT ON {TABLE}
 FOR EACH ROW WHEN (NEW.status IN ({_OPEN})) EXECUTE FUNCTION applications_case_count()""",
-    f"""CREATE OR REPLACE TRIGGER applications_case_count_update AFTER UPDATE ON {TABLE}
+    f"DROP TRIGGER IF EXISTS applications_case_count_update ON {TABLE}",
+    f"""CREATE TRIGGER applications_case_count_update AFTER UPDATE ON {TABLE}
 FOR EACH ROW WHEN ((OLD.status IN ({_OPEN}) OR NEW.status IN ({_OPEN}))
 AND NOT ({_same_bucket()})) EXECUTE FUNCTION applications_case_count()""",
-    f"""CREATE OR REPLACE TRIGGER applications_case_count_delete AFTER DELETE ON {TABLE}
+    f"DROP TRIGGER IF EXISTS applications_case_count_delete ON {TABLE}",
+    f"""CREATE TRIGGER applications_case_count_delete AFTER DELETE ON {TABLE}
 FOR EACH ROW WHEN (OLD.status IN ({_OPEN})) EXECUTE FUNCTION applications_case_count()""",
 ]
 POSTGRESQL_REMOVE = [
