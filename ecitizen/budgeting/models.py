@@ -23,6 +23,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from ecitizen.core.fields import EncryptedTextField
 from ecitizen.core.i18n import tr
@@ -121,7 +122,7 @@ class Budget(models.Model):
         EQUAL_SHARES = "equal-shares", _("Method of Equal Shares")
 
     class Status(models.TextChoices):
-        OPEN = "open", _("Open")
+        OPEN = "open", pgettext_lazy("status of a budget vote", "Open")
         CLOSED = "closed", _("Voting closed")
         TALLIED = "tallied", _("Results published")
 
