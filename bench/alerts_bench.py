@@ -553,7 +553,7 @@ def main() -> None:
 
     # --- baselines -------------------------------------------------------------------------
     template = delivery._alert_email_template(
-        alert.pk, "en", alert.topic, False, int(time.time() // 60)
+        alert.pk, alert.identifier, "en", alert.topic, False, int(time.time() // 60)
     )
     assert template is not None
     template = template.replace(delivery._TO_SLOT.encode(), b"<TO>").replace(

@@ -267,7 +267,7 @@ _UNSUBSCRIBE_SLOT = "https://slot.invalid/unsubscribe/"
 
 @functools.lru_cache(maxsize=32)
 def _alert_email_template(
-    alert_id: int, language: str, topic: str, with_unsubscribe: bool, minute: int
+    alert_id: int, identifier: str, language: str, topic: str, with_unsubscribe: bool, minute: int
 ) -> bytes | None:
     from ecitizen.notifications.models import Alert
 
@@ -291,8 +291,10 @@ def fast_alert_bytes(message: Message) -> bytes | None:
     if message.alert_id is None or not to.isascii() or "@" not in to or not to.isprintable():
         return None
     unsubscribe = None if message.topic in MANDATORY else rendering.unsubscribe_url(message)
+    assert message.alert is not None
     template = _alert_email_template(
         message.alert_id,
+        message.alert.identifier,  # ids can come back (a rolled-back SQLite transaction)
         message.language,
         message.topic,
         unsubscribe is not None,

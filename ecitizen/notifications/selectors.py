@@ -1,6 +1,8 @@
 """Reads: a resident's inbox (their messages, and the alerts of their area read at display
 time), unread counts, public alerts, and delivery figures for staff."""
 
+import copy
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,20 +55,61 @@ def _area_id(user: User) -> int | None:
     return profile.area_id if profile else None
 
 
+# A district's alerts, kept in each process for DISTRICT_ALERTS_SECONDS under the alerts
+# version (bumped by every publish, update and cancellation, so a new alert shows at once):
+# every inbox in a district reads the same few rows, so they are not read for each visit.
+DISTRICT_ALERTS_SECONDS = 30
+_district_alerts: dict[tuple[int | None, int], tuple[float, list[Alert]]] = {}
+
+
+def district_alerts(area_id: int | None, version: int) -> list[Alert]:
+    """The alerts in force for a district (``None``: residents without one), newest first.
+    Start and end times are checked at each call; the list itself is cached (see above)."""
+    key = (area_id, version)
+    cached = _district_alerts.get(key)
+    if cached is None or cached[0] < time.monotonic():
+        now = timezone.now()
+        unexpired = (
+            Alert.objects.filter(
+                status=Alert.Status.PUBLISHED, expires_at__gt=now, replaced_at__isnull=True
+            )
+            .exclude(msg_type=Alert.MsgType.CANCEL)
+            .filter(Q(all_areas=True) | Q(areas__id=area_id) if area_id else Q(all_areas=True))
+            .distinct()
+            .prefetch_related("areas")
+            .order_by("-published_at")
+        )
+        if len(_district_alerts) > 1000:
+            _district_alerts.clear()
+        cached = (time.monotonic() + DISTRICT_ALERTS_SECONDS, list(unexpired))
+        _district_alerts[key] = cached
+    now = timezone.now()
+    return [a for a in cached[1] if a.starts_at <= now < a.expires_at]
+
+
 def inbox_alerts(user: User) -> list[Alert]:
     """The area's alerts in force with this resident's read state (``is_read``), newest
-    first; dismissed ones left out. One query, whatever the number of residents."""
-    reads = AlertRead.objects.filter(alert=OuterRef("pk"), user=user)
-    return list(
-        alerts_for_area(_area_id(user))
-        .annotate(
-            is_read=Exists(reads.filter(read_at__isnull=False)),
-            is_archived=Exists(reads.filter(archived_at__isnull=False)),
-        )
-        .filter(is_archived=False)
-        .prefetch_related("areas")
-        .order_by("-published_at")
-    )
+    first; dismissed ones left out. The district's alerts come from the cache (see
+    ``district_alerts``); the resident's read state is one query on their ``AlertRead``
+    rows, and none when the district has no alert."""
+    version = cache.get(ALERTS_VERSION_KEY, 0)
+    alerts = district_alerts(_area_id(user), version)
+    if not alerts:
+        return []
+    reads = {
+        alert_id: (read_at, archived_at)
+        for alert_id, read_at, archived_at in AlertRead.objects.filter(
+            user=user, alert_id__in=[a.pk for a in alerts]
+        ).values_list("alert_id", "read_at", "archived_at")
+    }
+    shown = []
+    for alert in alerts:
+        read_at, archived_at = reads.get(alert.pk, (None, None))
+        if archived_at is None:
+            mine = copy.copy(alert)  # the cached instance is shared by every request
+            mine.is_read = read_at is not None  # type: ignore[attr-defined]
+            shown.append(mine)
+    return shown
 
 
 def inbox_messages(user: User, *, archived: bool = False) -> QuerySet[Message]:
@@ -103,7 +146,13 @@ def inbox_page(user: User, number: Any = 1, *, archived: bool = False) -> InboxP
     except (TypeError, ValueError):
         page = 1
     start = (page - 1) * INBOX_PAGE_SIZE
-    rows = list(inbox_messages(user, archived=archived)[start : start + INBOX_PAGE_SIZE + 1])
+    # Only what the list shows (not the body or data of each message); served by the
+    # notif_inbox_page index, newest first.
+    rows = list(
+        inbox_messages(user, archived=archived).only(
+            "id", "recipient_id", "channel", "subject", "topic", "read_at", "created_at"
+        )[start : start + INBOX_PAGE_SIZE + 1]
+    )
     return InboxPage(
         object_list=rows[:INBOX_PAGE_SIZE], number=page, has_next=len(rows) > INBOX_PAGE_SIZE
     )

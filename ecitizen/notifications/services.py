@@ -402,6 +402,9 @@ def _publish(alert: Alert, actor: User) -> None:
     from ecitizen.notifications.selectors import alerts_changed
     from ecitizen.notifications.tasks import alert_fanout
 
+    # Now (so this process's cached district alerts are not reused) and again once
+    # committed (so no process keeps what it read before the commit under the new version).
+    alerts_changed()
     transaction.on_commit(alerts_changed)
     transaction.on_commit(lambda: alert_fanout.enqueue(alert.pk))
 

@@ -9,7 +9,8 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadReque
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
 from django.urls import reverse
-from django.utils.formats import date_format
+from django.utils import dateformat
+from django.utils.formats import get_format
 from django.utils.timezone import localtime
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -35,10 +36,11 @@ def inbox(request: HttpRequest) -> HttpResponse:
     # What each row shows, worked out once here rather than by template filters per row.
     prefix = reverse("notifications:inbox")
     labels = {topic.value: str(topic.label) for topic in Topic}
+    when_format = get_format("DATETIME_FORMAT")  # looked up once, not per row
     for message in page.object_list:
         message.url = f"{prefix}{message.pk}/"  # type: ignore[attr-defined]
         message.topic_label = labels.get(message.topic, "")  # type: ignore[attr-defined]
-        message.when = date_format(localtime(message.created_at), "DATETIME_FORMAT")  # type: ignore[attr-defined]
+        message.when = dateformat.format(localtime(message.created_at), when_format)  # type: ignore[attr-defined]
     return render(
         request,
         "notifications/inbox.html",

@@ -169,10 +169,13 @@ def test_inbox_alerts_cost_one_query_whatever_the_population(
 ) -> None:
     for _ in range(3):
         alert_create(actor=publisher, data=alert_data())
-    resident = make_resident(riverside)
+    resident, neighbour = make_resident(riverside), make_resident(riverside)
     resident = type(resident).objects.select_related("profile").get(pk=resident.pk)
-    with django_assert_num_queries(2):  # the alerts, and their districts
+    neighbour = type(neighbour).objects.select_related("profile").get(pk=neighbour.pk)
+    with django_assert_num_queries(3):  # the district's alerts, their districts, read state
         assert len(selectors.inbox_alerts(resident)) == 3
+    with django_assert_num_queries(1):  # the district's alerts are cached: read state only
+        assert len(selectors.inbox_alerts(neighbour)) == 3
 
 
 def test_update_and_cancel_follow_cap(

@@ -68,14 +68,15 @@ def test_inbox_queries_do_not_grow_with_messages(
     client = signed_in(user)
     tell(user, 3)
     client.get("/inbox/")  # warm the session and the header count
-    # session, user with profile (a resident: no staff-role query), page of messages, area
-    # alerts; no count of all messages, and the header count comes from the cache.
-    with django_assert_num_queries(4):
+    # session, user with profile (a resident: no staff-role query), page of messages; the
+    # district's alerts (none) come from the process's cache, the header count from the
+    # cache; no count of all messages.
+    with django_assert_num_queries(3):
         client.get("/inbox/")
     tell(user, 30)
     cache.clear()
     client.get("/inbox/")
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(3):
         response = client.get("/inbox/")
     page = response.content.decode()
     assert page.count('class="ec-card margin-bottom-1"') == 20 and ">Next<" in page
@@ -247,3 +248,25 @@ def test_demo_seed_is_idempotent(django_capture_on_commit_callbacks: Any) -> Non
     assert publisher_user is not None
     assert Message.objects.filter(recipient=resident, channel=Channel.INBOX).count() == 3
     assert len(selectors.inbox_alerts(resident)) == 2  # Riverside: emergency + disruption
+
+
+def test_a_new_alert_shows_at_once_though_district_alerts_are_cached(
+    make_resident: Any,
+    riverside: Any,
+    publisher: Any,
+    alert_data: Any,
+    django_assert_num_queries: Any,
+) -> None:
+    from ecitizen.notifications.services import alert_create
+
+    user = make_resident(riverside)
+    client = signed_in(user)
+    assert "Flooding" not in client.get("/inbox/").content.decode()  # district cached: none
+    alert = alert_create(actor=publisher, data=alert_data())  # a warning: no approval
+    page = client.get("/inbox/").content.decode()
+    assert "Flooding" in page and f"/inbox/alerts/{alert.pk}/" in page
+    # With alerts in the district: one more query, the resident's read state.
+    with django_assert_num_queries(4):
+        client.get("/inbox/")
+    assert client.post(f"/inbox/alerts/{alert.pk}/dismiss/").status_code == 302
+    assert "Flooding" not in client.get("/inbox/").content.decode()
