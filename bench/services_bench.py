@@ -396,6 +396,52 @@ def count_submissions(drafts: list[object]) -> dict[str, int]:
     }
 
 
+# --- in-process profile (--profile) --------------------------------------------------------
+
+
+def profile_pages(pages: dict[str, tuple[str, object]], requests: int, top: int) -> None:
+    """Each page in-process (Django's test client, one persistent connection, no HTTP server):
+    CPU per request, Python function calls per request (a stable proxy for CPU on a busy
+    machine), queries, and where the profiled time goes. Stable under outside load."""
+    import cProfile
+    import pstats
+
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    for key, (path, user) in pages.items():
+        client = Client(HTTP_HOST="127.0.0.1", HTTP_ACCEPT_LANGUAGE="en")
+        if user is not None:
+            client.force_login(user)
+        for _ in range(20):  # warm-up: templates, translations, fragment caches
+            response = client.get(path)
+        if response.status_code != 200:
+            log(f"{key}: GET {path} answered {response.status_code}; skipped")
+            continue
+        with CaptureQueriesContext(connection) as capture:
+            client.get(path)
+        queries = list(capture.captured_queries)  # later requests reset the log
+        started = time.process_time()
+        for _ in range(requests):
+            client.get(path)
+        cpu_ms = (time.process_time() - started) / requests * 1000
+        profiler = cProfile.Profile()
+        profiler.enable()
+        for _ in range(requests):
+            client.get(path)
+        profiler.disable()
+        stats = pstats.Stats(profiler)
+        calls = stats.total_calls / requests  # type: ignore[attr-defined]
+        print(
+            f"\n{key} {path}: {cpu_ms:.2f} ms CPU per request, {calls:,.0f} function calls "
+            f"per request, {len(queries)} queries, {len(response.content):,} bytes"
+        )
+        if top:
+            stats.sort_stats("cumulative").print_stats(top)
+            stats.sort_stats("tottime").print_stats(top)
+
+
 # --- main ---------------------------------------------------------------------------------
 
 
@@ -429,6 +475,13 @@ def main() -> None:
     )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--keep", action="store_true")
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="only build the data and profile the pages in-process (no HTTP, no submissions)",
+    )
+    parser.add_argument("--profile-requests", type=int, default=200)
+    parser.add_argument("--profile-top", type=int, default=0, help="print the top N functions")
     args = parser.parse_args()
     if args.duration > 120 or args.concurrency > 200 or args.submit_clients > 50:
         raise SystemExit("--duration <= 120, --concurrency <= 200, --submit-clients <= 50")
@@ -521,6 +574,10 @@ def main() -> None:
                 f"folded the open-case counts{' and ran VACUUM ANALYZE' if args.postgres else ''}"
                 f" in {settle_s:.1f} s"
             )
+
+            if args.profile:
+                profile_pages(pages, args.profile_requests, args.profile_top)
+                return
 
             cookies_mine = [{"Cookie": session_cookie(User.objects.get(pk=pk))} for pk in heavy]
             cookie_officer = [{"Cookie": session_cookie(officer)}]

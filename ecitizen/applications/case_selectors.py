@@ -207,15 +207,13 @@ class Queue:
 
 
 def queue_services(agency: Agency) -> list[tuple[int, str]]:
-    services = Service.objects.filter(agency=agency).select_related("published_version")
+    """(id, title) of the agency's services, in title order (the slug if never published).
+    Only the title column is read (not the published version's form definition)."""
+    services = Service.objects.filter(agency=agency).values_list(
+        "pk", "slug", "published_version_id", "published_version__title"
+    )
     return sorted(
-        (
-            (
-                service.pk,
-                tr(service.published_version.title) if service.published_version else service.slug,
-            )
-            for service in services
-        ),
+        ((pk, tr(title) if version_id else slug) for pk, slug, version_id, title in services),
         key=lambda item: item[1].lower(),
     )
 
@@ -227,38 +225,34 @@ def agency_officers(agency: Agency) -> list[tuple[int, str]]:
         User.objects.filter(
             is_active=True, staff_roles__agency=agency, staff_roles__role__in=CASE_ROLES
         )
-        .select_related("profile")
+        .values_list("pk", "email", "profile__legal_name")
         .distinct()
     )
+    # As ``staff_name``: the legal name, else the email address.
     return sorted(
-        ((officer.pk, staff_name(officer)) for officer in officers),
+        ((pk, legal_name or email) for pk, email, legal_name in officers),
         key=lambda item: item[1].lower(),
     )
 
 
-# Never loaded for a queue row: the answers and the version's form definition (big JSON).
-QUEUE_ROW_DEFERRED = ("answers", "consent_note", "decision_reason", "service_version__definition")
+# All a queue row loads, for the work queue page and the API's queue (never the answers, nor
+# the version's form definition).
+QUEUE_ROW_FIELDS = (
+    "reference",
+    "status",
+    "agency_id",
+    "service_id",
+    "due_date",
+    "submitted_at",
+    "clock_paused_at",
+    "service_version__title",
+    "service_version__number",
+    "assignee__email",
+    "assignee__profile__legal_name",
+)
 
 
-def _bucket_sla(bucket: case_counts.Bucket, today: datetime.date, soon_limit: datetime.date) -> str:
-    """The SLA filter (see ``_sla_filter``) a bucket of open cases falls in."""
-    if bucket.paused:
-        return "paused"
-    if bucket.due_date is None:
-        return ""
-    if bucket.due_date < today:
-        return "overdue"
-    if bucket.due_date <= soon_limit:
-        return "due_soon"
-    return "on_track"
-
-
-def _count_from_buckets(
-    buckets: list[case_counts.Bucket],
-    filters: QueueFilters,
-    today: datetime.date,
-    soon_limit: datetime.date,
-) -> int | None:
+def _count_from_buckets(buckets: list[case_counts.SlaBucket], filters: QueueFilters) -> int | None:
     """How many cases the filters select, when only open cases are asked for and no
     assignee is named (the counts know "unassigned", not who); ``None`` otherwise."""
     if filters.status not in ("", *Application.OPEN_STATUSES):
@@ -270,7 +264,7 @@ def _count_from_buckets(
         for b in buckets
         if (not filters.status or b.status == filters.status)
         and (not filters.service or b.service_id == filters.service)
-        and (not filters.sla or _bucket_sla(b, today, soon_limit) == filters.sla)
+        and (not filters.sla or b.sla == filters.sla)
         and (filters.assignee != "none" or b.unassigned)
     )
 
@@ -291,15 +285,11 @@ def case_queue(
     today = today or timezone.localdate()
     holidays = public_holidays()
     soon_limit = add_working_days(today, DUE_SOON_WORKING_DAYS, holidays)
-    buckets = case_counts.open_buckets(agency.pk)
+    buckets = case_counts.open_sla_buckets(agency.pk, today, soon_limit)
     summary = QueueSummary(
         open=case_counts.total(buckets),
-        overdue=case_counts.total(
-            b for b in buckets if _bucket_sla(b, today, soon_limit) == "overdue"
-        ),
-        due_soon=case_counts.total(
-            b for b in buckets if _bucket_sla(b, today, soon_limit) == "due_soon"
-        ),
+        overdue=case_counts.total(b for b in buckets if b.sla == "overdue"),
+        due_soon=case_counts.total(b for b in buckets if b.sla == "due_soon"),
         unassigned=case_counts.total(b for b in buckets if b.unassigned),
     )
     cases = Application.objects.filter(agency=agency).exclude(status__in=NOT_CASES)
@@ -322,24 +312,33 @@ def case_queue(
     # Only what a row shows: never the answers, nor the version's form definition.
     cases = (
         cases.select_related("service_version", "assignee__profile")
-        .defer(*QUEUE_ROW_DEFERRED)
+        .only(*QUEUE_ROW_FIELDS)
         .order_by(F("due_date").asc(nulls_last=True), F("submitted_at").asc(nulls_last=True), "pk")
     )
     paginator = Paginator(cases, per_page)
-    known = _count_from_buckets(buckets, filters, today, soon_limit)
+    known = _count_from_buckets(buckets, filters)
     if known is not None:  # the open-case counts answer it: no COUNT over the cases
         paginator.count = known  # type: ignore[misc]  # (a cached_property)
     page = paginator.get_page(page_number)
-    rows = [
-        QueueRow(
-            application=application,
-            service_title=tr(application.service_version.title),
-            sla=sla_state(application, today, holidays),
-            assignee_name=staff_name(application.assignee),
-            status_class=status_tag_class(application.status),
+    titles: dict[int, str] = {}  # per service version
+    slas: dict[tuple[Any, ...], SlaState] = {}  # cases on a page share due dates
+    rows = []
+    for application in page.object_list:
+        version_id = application.service_version_id
+        if version_id not in titles:
+            titles[version_id] = tr(application.service_version.title)
+        key = (application.status, application.due_date, application.clock_paused_at is None)
+        if key not in slas:
+            slas[key] = sla_state(application, today, holidays)
+        rows.append(
+            QueueRow(
+                application=application,
+                service_title=titles[version_id],
+                sla=slas[key],
+                assignee_name=staff_name(application.assignee) if application.assignee_id else "",
+                status_class=status_tag_class(application.status),
+            )
         )
-        for application in page.object_list
-    ]
     return Queue(
         agency=agency,
         page=page,

@@ -29,6 +29,7 @@ from ecitizen.applications.forms import (
     SubmitForm,
     WithdrawForm,
 )
+from ecitizen.applications.listing import my_application_rows
 from ecitizen.applications.models import Application
 from ecitizen.applications.services import (
     ApplicationError,
@@ -344,15 +345,7 @@ def mine(request: AuthedRequest) -> HttpResponse:
     page = selectors.applications_page_for_resident(
         user=request.user, page_number=request.GET.get("page")
     )
-    rows = [
-        {
-            "application": application,
-            "title": tr(application.service_version.title),
-            "next_step": selectors.resident_next_step(application),
-            "status_class": selectors.status_tag_class(application.status),
-        }
-        for application in page.object_list
-    ]
+    rows = my_application_rows(page.object_list)
     return render(request, "applications/mine.html", {"rows": rows, "page": page})
 
 

@@ -16,6 +16,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.forms import Form
 from django.http import Http404, HttpResponse, HttpResponseNotAllowed
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -56,6 +57,7 @@ from ecitizen.backoffice.case_forms import (
     RevokeForm,
     SendBackForm,
 )
+from ecitizen.backoffice.rendering import queue_rows, select_field_group
 from ecitizen.core.i18n import tr
 from ecitizen.core.models import Holiday
 from ecitizen.core.services import holiday_delete, holiday_save
@@ -134,13 +136,23 @@ def queue(request: AuthedRequest) -> HttpResponse:
     result = case_queue(
         user=request.user, agency=agency, filters=filters, page_number=request.GET.get("page")
     )
+    # One masked CSRF token for the page: the rows' claim forms and the page's own forms
+    # (the template's {% csrf_token %} uses this one rather than masking another).
+    csrf_token = get_token(request)
     context = {
         "agency": agency,
         "agencies": agencies,
         "form": form,
+        "filter_fields": [select_field_group(field) for field in form],
         "queue": result,
         "page": result.page,
-        "rows": result.rows,
+        "csrf_token": csrf_token,
+        "rows": queue_rows(
+            result.rows,
+            workable=casework.WORKABLE,
+            csrf_token=csrf_token,
+            next_url=request.get_full_path(),
+        ),
         "summary": result.summary,
         "workable": casework.WORKABLE,
         "is_platform_admin": user_has_role(request.user, Role.PLATFORM_ADMIN),
