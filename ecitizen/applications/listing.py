@@ -14,7 +14,7 @@ is a fragment built here from escaped values. Tests render rows with markup in e
 """
 
 from collections.abc import Callable, Iterable
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 from html import escape
 from typing import Any
 from urllib.parse import quote
@@ -71,9 +71,10 @@ def date_labels() -> Memo:
     return Memo(lambda day: esc(date_format(day, "DATE_FORMAT")))
 
 
-def local_day(moment: datetime) -> date:
-    """The day of ``moment`` in the current time zone (as the ``|date`` filter shows it)."""
-    return timezone.localtime(moment).date() if timezone.is_aware(moment) else moment.date()
+def local_day(moment: datetime, zone: tzinfo) -> date:
+    """The day of ``moment`` in the time zone ``zone`` (the current one, as the ``|date``
+    filter shows it: ``timezone.get_current_timezone()``, looked up once per page)."""
+    return moment.astimezone(zone).date() if timezone.is_aware(moment) else moment.date()
 
 
 MINE_ROW = (
@@ -110,6 +111,7 @@ def my_application_rows(applications: Iterable[Application]) -> list[SafeString]
     statuses = status_labels()
     next_steps = Memo(lambda status: esc(NEXT_STEPS.get(status, "")))
     days = date_labels()
+    zone = timezone.get_current_timezone()
     titles: dict[int, str] = {}  # per service version
     rows = []
     for application in applications:
@@ -132,7 +134,7 @@ def my_application_rows(applications: Iterable[Application]) -> list[SafeString]
             status=statuses[status],
             next_step=next_steps[status],
             action=action,
-            changed=days[local_day(application.updated_at)],
+            changed=days[local_day(application.updated_at, zone)],
             **labels,
         )
         rows.append(mark_safe(html))  # noqa: S308 (every value above is escaped)

@@ -3,6 +3,7 @@ markup the template rendered, for every status, in every language, with every va
 
 import datetime
 import re
+from typing import Any
 
 import pytest
 from django.template import engines
@@ -101,3 +102,25 @@ def test_url_maker_gives_what_reverse_gives() -> None:
     detail = url_maker("applications:detail")
     for reference in ["BP-2026-7K4Q", "A B", "é&<>'\"%", "x?y#z"]:
         assert detail(reference) == esc(reverse("applications:detail", args=[reference]))
+
+
+@pytest.mark.django_db
+def test_the_cached_table_head_follows_the_language(client: Any) -> None:
+    """The table head is cached per language ("fragments"): a French page after an English
+    one has the French head, and the rows too."""
+    from ecitizen.applications.tests.factories import make_resident, make_service
+    from ecitizen.core.middleware import SESSION_LANGUAGE_KEY
+
+    resident = make_resident()
+    client.force_login(resident)
+    client.post(f"/applications/start/{make_service().slug}/")
+    pages = {}
+    for language in ["en", "fr", "en"]:
+        session = client.session
+        session[SESSION_LANGUAGE_KEY] = language
+        session.save()
+        pages[language] = client.get("/applications/").content.decode()
+    assert '<th scope="col">Last change</th>' in pages["en"]
+    assert '<th scope="col">Dernière modification</th>' in pages["fr"]
+    assert 'data-label="Dernière modification"' in pages["fr"]
+    assert "Dernière modification" not in pages["en"]
