@@ -30,14 +30,15 @@ pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("crash")]
 MESSAGES = 300
 
 
-def _worker(env: dict[str, str]) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "manage.py", "db_worker", "--interval", "0.05", "--no-startup-delay"],
-        cwd=django_settings.BASE_DIR,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+def _worker(env: dict[str, str], log: Path) -> subprocess.Popen:
+    with log.open("ab") as output:  # the child keeps its own descriptor
+        return subprocess.Popen(
+            [sys.executable, "manage.py", "db_worker", "--interval", "0.05", "--no-startup-delay"],
+            cwd=django_settings.BASE_DIR,
+            env=env,
+            stdout=output,
+            stderr=output,
+        )
 
 
 def _wait(condition: Any, timeout: float) -> bool:
@@ -94,7 +95,8 @@ def test_killed_worker_loses_nothing_and_sends_nothing_twice(
         "CRASH_RATE": "250",
     }
     folder = tmp_path / "sink"
-    worker = _worker(env)
+    log = tmp_path / "worker.log"
+    worker = _worker(env, log)
     try:
         # Kill it (no warning, no clean-up) once part of the batch has gone out.
         assert _wait(lambda: len(list(folder.glob("*.eml"))) >= MESSAGES // 3, 60)
@@ -106,12 +108,19 @@ def test_killed_worker_loses_nothing_and_sends_nothing_twice(
         assert stuck > 0
 
         # Restart; once the dead worker's leases run out, the sweep (cron) hands the rest on.
-        worker = _worker(env)
+        worker = _worker(env, log)
         time.sleep(2.2)  # NOTIFICATIONS_LEASE_SECONDS in the worker's settings
         call_command("notifications_sweep", stdout=open(os.devnull, "w"))  # noqa: SIM115
         assert _wait(
             lambda: not Message.objects.exclude(status=Message.Status.SENT).exists(), 60
-        ), Message.objects.exclude(status=Message.Status.SENT).values_list("status", flat=True)
+        ), (
+            list(
+                Message.objects.exclude(status=Message.Status.SENT).values_list(
+                    "status", "attempts", "failed_reason"
+                )[:5]
+            ),
+            log.read_text()[-3000:],
+        )
         assert _wait(lambda: set(_message_ids(folder)) >= expected, 10)
     finally:
         if worker.poll() is None:
