@@ -1,0 +1,46 @@
+"""The page chrome is rendered once per language and kind of visitor, then filled in per
+request: nothing of one request may show up in another's page."""
+
+import re
+
+from django.test import RequestFactory
+from django.utils import translation
+
+from ecitizen.core import chrome
+
+
+def header(path: str = "/", **kwargs: object) -> str:
+    request = RequestFactory().get(path)
+    options = {"signed_in": True, "staff": False, "unread": 0, "csrf_token": "tok1"} | kwargs
+    return chrome.page_header(request, **options)  # type: ignore[arg-type]
+
+
+def test_per_request_values_are_filled_in_and_escaped() -> None:
+    html = header('/services/?q="><script>', csrf_token="tokenA", unread=3)
+    assert html.count('name="csrfmiddlewaretoken" value="tokenA"') == 2  # sign out, language
+    assert 'name="next" value="/services/?q=%22%3E%3Cscript%3E"' in html
+    assert '<span class="usa-tag">3<span class="usa-sr-only"> unread</span></span>' in html
+    assert "\ue000" not in html
+
+    assert 'name="next" value="/a/?x=1&amp;y=2"' in header("/a/?x=1&y=2")
+    again = header("/me/", csrf_token="tokenB")
+    assert "tokenA" not in again and 'value="tokenB"' in again
+    assert 'name="next" value="/me/"' in again and "usa-tag" not in again
+
+
+def test_each_kind_of_visitor_gets_its_own_header() -> None:
+    anonymous = header(signed_in=False)
+    assert "Sign in" in anonymous and "Sign out" not in anonymous and "Inbox" not in anonymous
+    resident = header()
+    assert "Sign out" in resident and "Staff area" not in resident
+    assert 'href="/staff/"' in header(staff=True)
+
+
+def test_each_language_gets_its_own_header() -> None:
+    english = header()
+    with translation.override("fr"):
+        french = header()
+    assert "Find a service" in english and "Trouver un service" in french
+    current = re.findall(r'value="(\w\w)" lang="\w\w" [^>]*aria-current="true"', french)
+    assert current == ["fr"]
+    assert chrome.page_footer() != "" and "uswds.min.js" in chrome.page_footer()
