@@ -27,8 +27,14 @@ _rendered: dict[tuple[object, ...], str] = {}
 
 def _render_once(template: str, **flags: bool) -> str:
     language = get_language()
-    key = (template, language, settings.PLATFORM_NAME, settings.ROOT_URLCONF, settings.STATIC_URL)
-    key += tuple(sorted(flags.items()))
+    key: tuple[object, ...] = (
+        template,
+        language,
+        settings.PLATFORM_NAME,
+        settings.ROOT_URLCONF,
+        settings.STATIC_URL,
+        *sorted(flags.items()),
+    )
     html = _rendered.get(key)
     if html is None:
         context = {
