@@ -5,6 +5,13 @@ throughput with 2 workers against raw SMTP loops, and the inbox page p95 for res
     .venv/bin/python bench/alerts_bench.py                      # 100,000 residents, SQLite
     scripts/with-postgres .venv/bin/python bench/alerts_bench.py --residents 1000000 \\
         --email-sample 100000                                   # PostgreSQL, the full million
+    .venv/bin/python bench/alerts_bench.py --durable-postgres   # its own cluster, stock
+                                                                # durability (fsync on)
+
+``scripts/with-postgres`` runs PostgreSQL with fsync, synchronous_commit and
+full_page_writes off (test-only); ``--durable-postgres`` starts a cluster of its own with
+``bench/run.py``'s ``postgres_cluster()`` (the server's defaults). The settings in force are
+printed. ``--async-sent-marks`` turns on ``NOTIFICATIONS_ASYNC_SENT_MARKS``.
 
 What it does, on a throw-away database (SQLite file in a temp dir unless DATABASE_URL is set):
 
@@ -26,10 +33,12 @@ What it does, on a throw-away database (SQLite file in a temp dir unless DATABAS
 5. Baselines to the same sink, two processes each, the same bytes (the platform's alert
    email with To and Message-ID filled in): a bare ``smtplib.sendmail`` loop, and a bare
    loop using the platform's wire technique (PIPELINING) without the database.
-6. Inbox page with 10,000 messages: sequential requests by one resident (Django test
-   client in process, no HTTP), then 20 closed-loop HTTP clients (``bench/loadgen.py``)
-   against gunicorn, each signed in as a different resident with 10,000 messages; both
-   against a bare view and a page with the same layout and no data.
+6. Inbox page with 10,000 messages: sequential requests by one resident in process (Django
+   test client, no HTTP); then over HTTP against gunicorn with ``config.settings.bench``
+   (started by ``bench/run.py``'s ``gunicorn()``), ``bench/loadgen.py``: one client, one
+   resident, sequential requests (bare view, same layout without data, inbox, in interleaved
+   rounds; p50/p95/p99 and ratios), then ``--inbox-clients`` (20) closed-loop clients, each a
+   different resident with 10,000 messages, against the same three pages.
 
 Figures are printed, never asserted.
 """
@@ -408,11 +417,60 @@ def main() -> None:
     parser.add_argument("--inbox-requests", type=int, default=300)
     parser.add_argument("--inbox-clients", type=int, default=20, help="0: skip the HTTP run")
     parser.add_argument("--inbox-seconds", type=float, default=15)
+    parser.add_argument(
+        "--durable-postgres",
+        action="store_true",
+        help="start a PostgreSQL cluster of its own with the server's default durability"
+        " (fsync, synchronous_commit, full_page_writes on; bench/run.py's postgres_cluster)",
+    )
+    parser.add_argument(
+        "--async-sent-marks",
+        action="store_true",
+        help="NOTIFICATIONS_ASYNC_SENT_MARKS = True (PostgreSQL: 'sent' marks do not wait for"
+        " the WAL flush; see docs/notifications.md)",
+    )
+    parser.add_argument(
+        "--gunicorn-workers", type=int, default=2 * (os.cpu_count() or 1), help="as bench/run.py"
+    )
+    parser.add_argument(
+        "--inbox-rounds", type=int, default=3, help="sequential HTTP: rounds of each page"
+    )
     parser.add_argument("--skip-email", action="store_true")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
     args = parser.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="ecitizen-alerts-bench-"))
+    if not args.durable_postgres:
+        run(args, tmp, None)
+        return
+    sys.path.insert(0, str(ROOT))
+    from bench.run import postgres_cluster
+
+    tmp.chmod(0o711)  # the postgres user reaches its data directory through it
+    cluster_dir = tmp / "cluster"  # handed to the postgres user
+    cluster_dir.mkdir()
+    with postgres_cluster(cluster_dir, _free_port()) as (url, pid):
+        os.environ["DATABASE_URL"] = url
+        run(args, tmp, pid)
+
+
+def database_settings() -> str:
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return f"{connection.vendor}"
+    names = ["fsync", "synchronous_commit", "full_page_writes", "wal_writer_delay"]
+    with connection.cursor() as cursor:
+        values = []
+        for name in names:
+            cursor.execute(f"SHOW {name}")
+            values.append(f"{name}={cursor.fetchone()[0]}")
+        cursor.execute("SHOW server_version")
+        version = cursor.fetchone()[0].split()[0]
+    return f"PostgreSQL {version} ({', '.join(values)})"
+
+
+def run(args: argparse.Namespace, tmp: Path, database_pid: int | None) -> None:
     smtp_port = _free_port()
     (tmp / "alerts_bench_settings.py").write_text(
         textwrap.dedent(
@@ -427,6 +485,7 @@ def main() -> None:
             NOTIFICATIONS_SMS_SINK_DIR = {str(tmp / "sms")!r}
             NOTIFICATIONS_APPROVAL_SEVERITIES = ["emergency"]
             PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+            NOTIFICATIONS_ASYNC_SENT_MARKS = {args.async_sent_marks}
             """
         )
     )
@@ -447,6 +506,10 @@ def main() -> None:
     print(
         f"alerts bench: {args.residents:,} residents, {args.workers} workers, {vendor}, "
         f"sink {args.sink}; {os.cpu_count()} CPUs, load average {loadavg()}"
+    )
+    print(
+        f"database: {database_settings()}; 'sent' marks committed "
+        + ("asynchronously (PostgreSQL)" if args.async_sent_marks else "synchronously")
     )
     call_command("migrate", verbosity=0)
     call_command("createcachetable", verbosity=0)
@@ -622,11 +685,12 @@ def main() -> None:
         t0 = time.perf_counter()
         client.get("/bench/hello")
         hello_ms.append((time.perf_counter() - t0) * 1000)
-    older = client.get("/inbox/?page=400")
+    older = client.get(f"/inbox/?page={max(1, min(400, args.inbox_messages // 25))}")
     assert older.status_code == 200 and b"BP-" in older.content
     print(
         f"inbox page, {args.inbox_messages:,} messages, one resident, {args.inbox_requests}"
-        f" sequential requests (test client, no HTTP), load {loadavg()}:"
+        f" sequential requests (Django test client in this process, no HTTP), load"
+        f" {loadavg()}:"
     )
     p95 = percentile(inbox_ms, 0.95)
     print(
@@ -643,8 +707,7 @@ def main() -> None:
         f"  p95 {percentile(layout_ms, 0.95):6.1f} ms  (inbox/layout p95 = "
         f"{p95 / percentile(layout_ms, 0.95):.1f}x)"
     )
-    if args.inbox_clients:
-        inbox_http(args, env, heavy, settings.SESSION_COOKIE_NAME)
+    inbox_http(args, env, heavy, settings.SESSION_COOKIE_NAME, tmp, database_pid)
 
     if not args.keep:
         connection.close()
@@ -771,80 +834,107 @@ def report_handoff(args, h, baselines, expected, target) -> None:  # type: ignor
     )
 
 
-def inbox_http(args, env, heavy, cookie_name) -> None:  # type: ignore[no-untyped-def]
+def inbox_http(args, env, heavy, cookie_name, tmp, database_pid) -> None:  # type: ignore[no-untyped-def]
+    """The inbox page over HTTP against gunicorn with ``config.settings.bench`` (started as
+    bench/run.py starts it): first one resident's sequential requests (one client), then
+    ``--inbox-clients`` closed-loop clients; each time beside the bare view and the same
+    layout without data, measured the same way in the same run."""
     from django.test import Client
 
     from bench import loadgen
+    from bench import run as bench_run
 
-    port = _free_port()
-    server = subprocess.Popen(
-        [
-            str(Path(sys.executable).with_name("gunicorn")),
-            "config.wsgi:application",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "2",
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env={**env, "DJANGO_SETTINGS_MODULE": "alerts_bench_settings"},
-    )
-    try:
-        headers = []
-        for user in heavy:
-            client = Client(HTTP_HOST="127.0.0.1")
-            client.force_login(user)
-            headers.append({"Cookie": f"{cookie_name}={client.cookies[cookie_name].value}"})
-        import http.client
+    headers = []
+    for user in heavy:
+        client = Client(HTTP_HOST="127.0.0.1")
+        client.force_login(user)  # a database session, as the login form would write
+        headers.append({"Cookie": f"{cookie_name}={client.cookies[cookie_name].value}"})
+    server_env = {**env, "DJANGO_SETTINGS_MODULE": "config.settings.bench"}
+    options = argparse.Namespace(workers=args.gunicorn_workers, worker_class="sync", threads=1)
+    pages = [
+        ("bare view", "/bench/hello", b"hello"),
+        ("same layout, no data", "/offline/", b""),
+        ("inbox", "/inbox/", b"BP-"),
+    ]
 
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-                conn.request("GET", "/bench/hello")
-                if conn.getresponse().status == 200:
-                    break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise SystemExit("gunicorn did not start")
-            time.sleep(0.2)
-        results = {}
-        for name, path, expect in [
-            ("bare view", "/bench/hello", b""),
-            ("same layout, no data", "/offline/", b""),
-            ("inbox", "/inbox/", b"BP-"),
-        ]:
+    def report(title: str, results: dict) -> None:  # type: ignore[type-arg]
+        print(title)
+        inbox = results["inbox"]
+        for name, result in results.items():
+            ratio = (
+                ""
+                if name == "inbox"
+                else (
+                    f"  inbox/this: p50 {inbox.percentile(50) / result.percentile(50):.1f}x,"
+                    f" p95 {inbox.percentile(95) / result.percentile(95):.1f}x,"
+                    f" p99 {inbox.percentile(99) / result.percentile(99):.1f}x"
+                )
+            )
+            target = (
+                f"  target p95 < 50 ms: {'met' if result.percentile(95) < 50 else 'MISSED'}"
+                if name == "inbox"
+                else ""
+            )
+            print(
+                f"  {name:<22} {result.requests:6,} req {result.rps:6.0f} req/s"
+                f"  p50 {result.percentile(50):6.1f}  p95 {result.percentile(95):6.1f}"
+                f"  p99 {result.percentile(99):6.1f} ms  errors {result.errors}"
+                f"{ratio}{target}"
+            )
+
+    with bench_run.gunicorn(server_env, options, tmp, database_pid) as server:
+        for name, path, expect in pages:  # warm every worker
+            loadgen.run(
+                loadgen.Target(name, path, headers[:1], expect_body=expect),
+                port=server.port, concurrency=args.gunicorn_workers, duration=1.0, warmup=1.0,
+            )  # fmt: skip
+        # One resident, one client, requests one after the other; the pages interleaved in
+        # rounds so a burst of load from other users falls on all of them alike.
+        sequential: dict[str, loadgen.Result] = {}
+        load_before = loadavg()
+        for _round in range(args.inbox_rounds):
+            for name, path, expect in pages:
+                target = loadgen.Target(name, path, headers[:1], expect_body=expect)
+                result = loadgen.run(
+                    target,
+                    port=server.port,
+                    concurrency=1,
+                    duration=args.inbox_seconds / args.inbox_rounds,
+                    warmup=0.5,
+                )
+                merged = sequential.setdefault(name, loadgen.Result(name=name))
+                merged.requests += result.requests
+                merged.errors += result.errors
+                merged.seconds += result.seconds
+                merged.latencies += result.latencies
+        report(
+            f"inbox page over HTTP, ONE resident with {args.inbox_messages:,} messages, one"
+            f" client, sequential requests ({args.inbox_rounds} interleaved rounds,"
+            f" {args.inbox_seconds:.0f} s per page in all), gunicorn config.settings.bench"
+            f" ({args.gunicorn_workers} sync workers; they close the connection after each"
+            f" response, so each request includes its TCP connect), load {load_before} ->"
+            f" {loadavg()}:",
+            sequential,
+        )
+        if not args.inbox_clients:
+            return
+        concurrent = {}
+        load_before = loadavg()
+        for name, path, expect in pages:
             target = loadgen.Target(name, path, headers, expect_body=expect)
-            results[name] = loadgen.run(
+            concurrent[name] = loadgen.run(
                 target,
-                port=port,
+                port=server.port,
                 concurrency=args.inbox_clients,
                 duration=args.inbox_seconds,
                 warmup=2.0,
             )
-        print(
-            f"inbox page over HTTP: gunicorn (2 sync workers), {args.inbox_clients} closed-loop"
-            f" clients, each a different resident with {args.inbox_messages:,} messages,"
-            f" {args.inbox_seconds:.0f} s each, load {loadavg()}:"
+        report(
+            f"inbox page over HTTP, {args.inbox_clients} CONCURRENT closed-loop clients (each a"
+            f" different resident with {args.inbox_messages:,} messages), same server,"
+            f" {args.inbox_seconds:.0f} s per page, load {load_before} -> {loadavg()}:",
+            concurrent,
         )
-        inbox = results["inbox"]
-        for name, result in results.items():
-            print(
-                f"  {name:<22} {result.rps:6.0f} req/s  p50 {result.percentile(50):6.1f} ms"
-                f"  p95 {result.percentile(95):6.1f} ms  errors {result.errors}"
-                + (
-                    ""
-                    if name == "inbox"
-                    else f"  (inbox p95 / this p95 = "
-                    f"{inbox.percentile(95) / result.percentile(95):.1f}x)"
-                )
-            )
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 if __name__ == "__main__":

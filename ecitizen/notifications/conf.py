@@ -15,6 +15,13 @@ DEFAULTS: dict[str, Any] = {
     # Messages claimed (leased) at once by a delivery task; one claim per task by default
     # (claiming 500 rows in one statement costs half as much per message as 50 at a time).
     "NOTIFICATIONS_CLAIM_CHUNK": 500,
+    # PostgreSQL, opt-in: commit each "sent" mark without waiting for the WAL flush (SET
+    # LOCAL synchronous_commit TO OFF in that transaction only). A killed worker loses
+    # nothing; a crash of the database server can lose the last marks (up to 3 x
+    # wal_writer_delay, 600 ms by default), and those messages are sent again with the same
+    # Message-ID (at-least-once). Off by default: with durable commits the hand-off already
+    # meets its target (docs/performance.md); see docs/notifications.md before turning it on.
+    "NOTIFICATIONS_ASYNC_SENT_MARKS": False,
     # Message ids per delivery task.
     "NOTIFICATIONS_TASK_BATCH": 500,
     # Residents per fan-out task of an area alert.

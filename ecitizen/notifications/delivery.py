@@ -9,7 +9,11 @@ How a message goes out (and why it is not sent twice in practice)
    with its message id (``Message-ID: <uuid@host>``; the SMS ``reference`` and
    ``Idempotency-Key``).
 3. **Record**: right after the server accepts it, the message becomes ``sent`` (one
-   autocommitted update per message), before the next message is handed over.
+   autocommitted update per message), before the next message is handed over. On
+   PostgreSQL that commit can be made asynchronous (``NOTIFICATIONS_ASYNC_SENT_MARKS``, off
+   by default): a killed worker still loses no mark, but a crashed database server can lose
+   the last ~0.6 s of them, whose messages are then sent again (see ``_SENT_SQL_ASYNC`` and
+   docs/notifications.md).
 
 If the worker dies, at most the one message between 2 and 3 is in doubt: when its lease runs
 out the sweep hands it to another worker, which sends it again (at-least-once). Receivers
@@ -151,10 +155,15 @@ def _mark_sent(message: Message, provider: str, provider_ref: str = "", delivere
         import psycopg
 
         connection.ensure_connection()
+        # Its own transaction (autocommit): its commit need not wait for the WAL flush (see
+        # _SENT_SQL_ASYNC). Inside a caller's transaction, the caller's commit decides.
+        sql = _SENT_SQL
+        if not connection.in_atomic_block and conf.get("NOTIFICATIONS_ASYNC_SENT_MARKS"):
+            sql = _SENT_SQL_ASYNC
         # Django's own cursors bind parameters on the client (the statement is parsed and
         # planned anew each time); this one is prepared once per connection.
         with psycopg.Cursor(connection.connection) as cursor:
-            cursor.execute(_SENT_SQL, params, prepare=True)
+            cursor.execute(sql, params, prepare=True)
     else:
         with connection.cursor() as cursor:
             cursor.execute(_SENT_SQL, params)
@@ -166,6 +175,17 @@ _SENT_SQL = (
     " lease_until = NULL, provider = %s, provider_ref = %s, failed_reason = ''"
     " WHERE id = %s AND status = %s"
 )
+# PostgreSQL: the same, committed asynchronously. ``set_config(..., true)`` is ``SET LOCAL
+# synchronous_commit TO OFF`` for this statement's own (autocommitted) transaction only, in
+# the same round trip: the commit returns without waiting for the WAL flush, and the next
+# transaction of the connection is synchronous again. The mark is visible to every session
+# at once and survives the worker being killed (the server flushes it within
+# ``wal_writer_delay``, 200 ms, times three at most); only a crash of the PostgreSQL server
+# (or its machine) can lose the last marks, and their messages are then sent again
+# (at-least-once, same Message-ID). Any later synchronous commit flushes it too (the WAL is
+# written in order). Evaluated only on the matched row: a statement that changes nothing
+# writes nothing and has nothing to flush.
+_SENT_SQL_ASYNC = _SENT_SQL + " AND set_config('synchronous_commit', 'off', true) = 'off'"
 
 
 def _mark_failed(message: Message, reason: str) -> None:

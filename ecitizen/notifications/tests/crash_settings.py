@@ -15,4 +15,6 @@ NOTIFICATIONS_RATE_LIMITS = {"smtp": int(os.environ.get("CRASH_RATE", "200"))}
 NOTIFICATIONS_CLAIM_CHUNK = 10
 NOTIFICATIONS_LEASE_SECONDS = 2
 NOTIFICATIONS_SWEEP_GRACE_SECONDS = 0
+# PostgreSQL: "sent" marks committed without waiting for the flush (the pipelining run).
+NOTIFICATIONS_ASYNC_SENT_MARKS = os.environ.get("CRASH_ASYNC_SENT_MARKS") == "1"
 PUBLIC_BASE_URL = "http://testserver"

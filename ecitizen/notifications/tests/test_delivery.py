@@ -10,6 +10,7 @@ from unittest import mock
 
 import pytest
 from django.core.mail import get_connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 from ecitizen.notifications import delivery
@@ -147,10 +148,65 @@ def test_addresses_are_checked_and_only_plain_ones_skip_the_parser() -> None:
 
 def test_hand_written_sql_names_real_columns() -> None:
     columns = {f.column for f in Message._meta.concrete_fields}
-    for sql in (delivery._SENT_SQL, delivery._CLAIM_SQL):
+    for sql in (delivery._SENT_SQL, delivery._SENT_SQL_ASYNC, delivery._CLAIM_SQL):
         assert re.search(rf"UPDATE\s+{Message._meta.db_table}\s", sql)
         named = set(re.findall(r"\b([a-z_]+) (?:=|<|IN\b)", sql)) - {"id", "WHERE"}
         assert named and named <= columns, named - columns
+
+
+@pytest.mark.django_db(transaction=True)
+def test_sent_marks_can_commit_asynchronously_on_postgresql_and_only_themselves(
+    make_resident: Any, riverside: Any, settings: Any
+) -> None:
+    """With NOTIFICATIONS_ASYNC_SENT_MARKS each "sent" mark is its own transaction with
+    synchronous_commit off (it does not wait for the WAL flush); the connection's other
+    transactions keep the server's setting. Off (the default): the plain statement."""
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only")
+    import psycopg
+
+    user = make_resident(riverside)
+    messages = [_email(user, f"r{i}@example.org", status=Message.Status.SENDING) for i in range(4)]
+    prepared: list[str] = []
+    execute = psycopg.Cursor.execute
+
+    def spy(self: Any, query: Any, params: Any = None, **kw: Any) -> Any:
+        if kw.get("prepare"):
+            prepared.append(query)
+        return execute(self, query, params, **kw)
+
+    def show() -> str:
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW synchronous_commit")
+            return str(cursor.fetchone()[0])
+
+    with connection.cursor() as cursor:
+        cursor.execute("SET synchronous_commit TO on")  # whatever the test cluster's default
+    settings.NOTIFICATIONS_ASYNC_SENT_MARKS = True  # opt-in
+    try:
+        with mock.patch.object(psycopg.Cursor, "execute", spy):
+            delivery._mark_sent(messages[0], "smtp")  # autocommit: its own transaction
+            with transaction.atomic():  # a caller's transaction: the caller's commit decides
+                delivery._mark_sent(messages[1], "smtp")
+                assert show() == "on"
+            settings.NOTIFICATIONS_ASYNC_SENT_MARKS = False
+            delivery._mark_sent(messages[2], "smtp")
+        assert prepared == [delivery._SENT_SQL_ASYNC, delivery._SENT_SQL, delivery._SENT_SQL]
+        assert show() == "on"  # nothing leaked into the session
+        # The setting holds for the rest of the mark's own transaction, which its commit reads.
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                now = timezone.now()
+                cursor.execute(
+                    delivery._SENT_SQL_ASYNC,
+                    ["sent", now, None, "smtp", "", messages[3].pk, "sending"],
+                )
+            assert show() == "off"
+        assert show() == "on"
+        assert set(Message.objects.values_list("status", flat=True)) == {"sent"}
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("RESET synchronous_commit")
 
 
 @pytest.mark.parametrize("severity", ["emergency", "warning"])
