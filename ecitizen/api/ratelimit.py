@@ -4,6 +4,11 @@ One row per caller holds the current window and its count; each request is one u
 statement (``INSERT … ON CONFLICT DO UPDATE … RETURNING``, SQLite >= 3.35 and PostgreSQL), so
 the count is exact across web processes and costs a single write. Through Django's cache it
 took two write transactions per request (``add`` then ``incr``), ten queries on SQLite.
+
+On PostgreSQL the upsert's own transaction commits without waiting for the disk
+(``synchronous_commit`` off for that transaction only): a server crash may forget the last
+fraction of a second of counts, which a rate limit can afford, and no API call waits for a
+WAL flush to be counted.
 """
 
 import math
@@ -50,12 +55,15 @@ def _count_hit(key: str, window: int) -> int:
     table, window_number, hits = (
         quote(name) for name in (RateCounter._meta.db_table, "window_number", "hits")
     )
+    returning = hits
+    if connection.vendor == "postgresql" and not connection.in_atomic_block:
+        returning += ", set_config('synchronous_commit', 'off', true)"
     with connection.cursor() as cursor:
         cursor.execute(  # identifiers are quoted constants; the values are parameters
             f"INSERT INTO {table} ({quote('key')}, {window_number}, {hits}) VALUES (%s, %s, 1) "  # noqa: S608
             f"ON CONFLICT ({quote('key')}) DO UPDATE SET {hits} = CASE"
             f" WHEN {table}.{window_number} = excluded.{window_number} THEN {table}.{hits} + 1"
-            f" ELSE 1 END, {window_number} = excluded.{window_number} RETURNING {hits}",
+            f" ELSE 1 END, {window_number} = excluded.{window_number} RETURNING {returning}",
             [key, window],
         )
         return int(cursor.fetchone()[0])
