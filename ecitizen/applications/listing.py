@@ -92,10 +92,12 @@ MINE_ACTION = (
 )
 
 
-def my_application_rows(applications: Iterable[Application]) -> list[SafeString]:
+def my_application_rows(applications: Iterable[Any]) -> list[SafeString]:
     """The rows of "My applications" (``applications/mine.html``): service (a link to the
     application), reference, status tag, what happens next (with "Continue" for a draft and
-    "Answer" when information is requested), last change."""
+    "Answer" when information is requested), last change. Each item has ``reference``,
+    ``status``, ``updated_at``, ``service_version_id`` and ``title`` (the version's title
+    translations), as ``selectors.applications_page_for_resident`` gives them."""
     detail_url = url_maker("applications:detail")
     actions: dict[str, tuple[Callable[[str], str], str]] = {
         Status.DRAFT: (url_maker("applications:resume"), esc(_("Continue"))),
@@ -119,9 +121,7 @@ def my_application_rows(applications: Iterable[Application]) -> list[SafeString]
         status = application.status
         title = titles.get(application.service_version_id)
         if title is None:
-            title = titles[application.service_version_id] = esc(
-                tr(application.service_version.title)
-            )
+            title = titles[application.service_version_id] = esc(tr(application.title))
         action = ""
         if status in actions:
             url, label = actions[status]

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Prefetch, QuerySet
+from django.db.models import F, Prefetch, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext_lazy
 
@@ -73,13 +73,14 @@ def applications_page_for_resident(
     *, user: User, page_number: Any = 1, per_page: int = MINE_PER_PAGE
 ) -> Page:
     """One page of the resident's own applications, the most recently changed first: a count
-    and one query for the page (served by the ``(applicant, -updated_at, -id)`` index),
-    loading only the columns the list shows."""
+    and one query for the page (served by the ``(applicant, -updated_at, -id)`` index). The
+    rows are plain named tuples of the columns the list shows (``reference``, ``status``,
+    ``updated_at``, ``service_version_id``, ``title``): no model instances to build."""
     applications = (
         Application.objects.filter(applicant=user)
-        .select_related("service_version")
-        .only("reference", "status", "updated_at", "applicant_id", "service_version__title")
+        .annotate(title=F("service_version__title"))
         .order_by("-updated_at", "-pk")
+        .values_list("reference", "status", "updated_at", "service_version_id", "title", named=True)
     )
     return Paginator(applications, per_page).get_page(page_number)
 

@@ -39,13 +39,15 @@ def application(
     version = ServiceVersion(
         pk=7, title={"en": title, "fr": f"{title} (fr)", "es": f"{title} (es)"}
     )
-    return Application(
+    app = Application(
         reference=reference,
         status=status,
         service_version=version,
         # 23:30 UTC is the next day in Paris: the date shown is the local one.
         updated_at=datetime.datetime(2026, 3, 1, 23, 30, tzinfo=datetime.UTC),
     )
+    app.title = version.title  # type: ignore[attr-defined]  # as the page's rows carry it
+    return app
 
 
 def template_row(app: Application) -> str:
