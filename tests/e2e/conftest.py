@@ -38,7 +38,7 @@ from pathlib import Path
 import pyotp
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from ecitizen.core.mailsink import MailSink
 
@@ -289,6 +289,30 @@ def make_user(email: str, **profile: object):  # -> ecitizen.accounts.models.Use
         email_verified=True,
         profile=ProfileData(**profile) if profile else None,  # type: ignore[arg-type]
     )
+
+
+def make_staff(email: str, role: str, secret: str, *, agency=None, **profile: object):
+    """A member of staff holding ``role`` (in ``agency`` for agency roles), with an
+    authenticator app on ``secret`` and recovery codes, as staff pages require."""
+    from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
+    from allauth.mfa.totp.internal.auth import TOTP
+
+    from ecitizen.accounts.services import staff_role_grant
+
+    user = make_user(email, **profile)
+    staff_role_grant(actor=None, user=user, role=role, agency=agency)
+    TOTP.activate(user, secret)
+    RecoveryCodes.activate(user)
+    return user
+
+
+def staff_sign_in(page: Page, email: str, secret: str) -> None:
+    """Sign in with the password, then the authenticator code; lands on the account page."""
+    sign_in(page, email)
+    expect(page).to_have_url(re.compile(r"/accounts/2fa/authenticate/$"))
+    page.get_by_label("Code").fill(totp_code(secret))
+    page.get_by_role("main").get_by_role("button", name="Sign In", exact=True).click()
+    expect(page.get_by_role("heading", level=1, name="Your account")).to_be_visible()
 
 
 def sign_in(page: Page, email: str, password: str = PASSWORD) -> None:

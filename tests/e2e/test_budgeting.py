@@ -131,30 +131,23 @@ STAFF_TOTP_SECRET = "ECITIZENE2EBUDGETSTOTPSECRET2345"
 
 
 def test_staff_type_in_a_paper_ballot_then_close_and_count(page: Page, check_page) -> None:
-    from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
-    from allauth.mfa.totp.internal.auth import TOTP
-
     from ecitizen.accounts.models import StaffRole
-    from ecitizen.accounts.services import staff_role_grant
     from ecitizen.budgeting.services import paper_ballot_enter
-    from tests.e2e.conftest import totp_code
+    from tests.e2e.conftest import make_staff, staff_sign_in
 
     process, _area = setup_budget()
     budget = process.budgets.get()
-    admin = make_user("pb-admin@example.org")
-    staff_role_grant(
-        actor=None, user=admin, role=StaffRole.Role.AGENCY_ADMIN, agency=process.agency
+    make_staff(
+        "pb-admin@example.org",
+        StaffRole.Role.AGENCY_ADMIN,
+        STAFF_TOTP_SECRET,
+        agency=process.agency,
     )
-    TOTP.activate(admin, STAFF_TOTP_SECRET)
-    RecoveryCodes.activate(admin)
     colleague = make_user("pb-officer@example.org")
     playground = Project.objects.get(budget=budget, code="1")
     paper_ballot_enter(actor=colleague, budget=budget, serial="A1", choice={playground.pk: 1})
 
-    sign_in(page, "pb-admin@example.org")
-    page.get_by_label("Code").fill(totp_code(STAFF_TOTP_SECRET))
-    page.get_by_role("main").get_by_role("button", name="Sign In", exact=True).click()
-    expect(page.get_by_role("heading", level=1, name="Your account")).to_be_visible()
+    staff_sign_in(page, "pb-admin@example.org", STAFF_TOTP_SECRET)
 
     page.goto("/staff/budgets/")
     page.get_by_role("link", name="City budget").click()

@@ -16,21 +16,26 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 
 import pytest
-from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
-from allauth.mfa.totp.internal.auth import TOTP
 from playwright.sync_api import Browser, Page, expect
 from pypdf import PdfReader
 from pypdf.generic import ContentStream
 
 from ecitizen.accounts.models import StaffRole
-from ecitizen.accounts.services import staff_role_grant
 from ecitizen.applications.models import Application, IssuedPermit
 from ecitizen.applications.permits import verify_jws
 from ecitizen.catalogue import demo as catalogue_demo
 from ecitizen.core import demo as core_demo
 from ecitizen.core.models import Agency, Area
 from ecitizen.payments.models import OutgoingWebhook, Payment
-from tests.e2e.conftest import DESKTOP, MOBILE, _new_page, make_user, sign_in, totp_code
+from tests.e2e.conftest import (
+    DESKTOP,
+    MOBILE,
+    _new_page,
+    make_staff,
+    make_user,
+    sign_in,
+    staff_sign_in,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
 
@@ -47,21 +52,6 @@ def new_page(browser: Browser, live_server, transactional_db) -> Iterator[Callab
     set-up as the ``page`` fixture), closed at the end of the test."""
     with ExitStack() as stack:
         yield lambda: stack.enter_context(contextmanager(_new_page)(browser, live_server.url))
-
-
-def _officer(email: str, name: str, secret: str, agency: Agency) -> None:
-    user = make_user(email, legal_name=name)
-    staff_role_grant(actor=None, user=user, role=StaffRole.Role.CASE_OFFICER, agency=agency)
-    TOTP.activate(user, secret)
-    RecoveryCodes.activate(user)
-
-
-def _staff_sign_in(page: Page, email: str, secret: str) -> None:
-    sign_in(page, email)
-    expect(page).to_have_url(re.compile(r"/accounts/2fa/authenticate/$"))
-    page.get_by_label("Code").fill(totp_code(secret))
-    page.get_by_role("main").get_by_role("button", name="Sign In", exact=True).click()
-    expect(page.get_by_role("heading", level=1, name="Your account")).to_be_visible()
 
 
 def _open_case(page: Page, reference: str, status: str = "") -> None:
@@ -123,8 +113,11 @@ def test_building_permit_from_application_to_revocation(
         phone="+33 6 12 34 56 78",
         area=Area.objects.get(code="riverside"),
     )
-    _officer("tomas@example.org", "Tomás Rivera", FIRST_OFFICER_SECRET, planning)
-    _officer("grace@example.org", "Grace Lee", SECOND_OFFICER_SECRET, planning)
+    for email, name, secret in (
+        ("tomas@example.org", "Tomás Rivera", FIRST_OFFICER_SECRET),
+        ("grace@example.org", "Grace Lee", SECOND_OFFICER_SECRET),
+    ):
+        make_staff(email, StaffRole.Role.CASE_OFFICER, secret, agency=planning, legal_name=name)
 
     resident: Page = request.getfixturevalue("page" if javascript else "nojs_page")
     resident.set_viewport_size(viewport)
@@ -255,7 +248,7 @@ def test_building_permit_from_application_to_revocation(
 
     # --- A case officer claims it and asks for more information ----------------------------
     tomas = new_page()
-    _staff_sign_in(tomas, "tomas@example.org", FIRST_OFFICER_SECRET)
+    staff_sign_in(tomas, "tomas@example.org", FIRST_OFFICER_SECRET)
     tomas.get_by_role("banner").get_by_role("link", name="Staff area").click()
     tomas.get_by_role("main").get_by_role("link", name="Work queue").click()
     _h1(tomas, "Work queue")
@@ -311,7 +304,7 @@ def test_building_permit_from_application_to_revocation(
     assert Application.objects.get().status == Application.Status.AWAITING_SECOND_APPROVAL
 
     grace = new_page()
-    _staff_sign_in(grace, "grace@example.org", SECOND_OFFICER_SECRET)
+    staff_sign_in(grace, "grace@example.org", SECOND_OFFICER_SECRET)
     _open_case(grace, reference)
     expect(grace.get_by_role("main")).to_contain_text("This decision waits for a second approval")
     expect(grace.get_by_role("main")).to_contain_text("First approval by Tomás Rivera")

@@ -6,15 +6,12 @@ register."""
 import re
 
 import pytest
-from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
-from allauth.mfa.totp.internal.auth import TOTP
 from playwright.sync_api import Page, expect
 
 from ecitizen.accounts.models import StaffRole
-from ecitizen.accounts.services import staff_role_grant
 from ecitizen.core.models import Area
 from ecitizen.notifications.models import Alert, Preferences
-from tests.e2e.conftest import make_user, sign_in, sign_out, totp_code
+from tests.e2e.conftest import make_staff, make_user, sign_in, sign_out, staff_sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
 
@@ -22,27 +19,22 @@ PUBLISHER_SECRET = "ECITIZENE2EPUBLISHERTOTPSECRET23"
 APPROVER_SECRET = "ECITIZENE2EAPPROVERTOTPSECRET234"
 
 
-def _staff(email: str, role: str, secret: str) -> None:
-    user = make_user(email, legal_name=email.split("@")[0].title())
-    staff_role_grant(actor=None, user=user, role=role)
-    TOTP.activate(user, secret)
-    RecoveryCodes.activate(user)
-
-
-def _staff_sign_in(page: Page, email: str, secret: str) -> None:
-    sign_in(page, email)
-    expect(page).to_have_url(re.compile(r"/accounts/2fa/authenticate/$"))
-    page.get_by_label("Code").fill(totp_code(secret))
-    page.get_by_role("main").get_by_role("button", name="Sign In", exact=True).click()
-    expect(page.get_by_role("heading", level=1, name="Your account")).to_be_visible()
-
-
 def test_alert_reaches_the_resident_inbox_and_public_page(page: Page, check_page) -> None:
     riverside = Area.objects.create(code="riverside", name="Riverside")
     Area.objects.create(code="harbour", name="Harbour")
     make_user("resident@example.org", legal_name="Amara Okafor", area=riverside, phone="+336")
-    _staff("publisher@example.org", StaffRole.Role.ALERT_PUBLISHER, PUBLISHER_SECRET)
-    _staff("approver@example.org", StaffRole.Role.ALERT_APPROVER, APPROVER_SECRET)
+    make_staff(
+        "publisher@example.org",
+        StaffRole.Role.ALERT_PUBLISHER,
+        PUBLISHER_SECRET,
+        legal_name="Publisher",
+    )
+    make_staff(
+        "approver@example.org",
+        StaffRole.Role.ALERT_APPROVER,
+        APPROVER_SECRET,
+        legal_name="Approver",
+    )
 
     # The resident chooses text messages for warnings and sets quiet hours.
     sign_in(page, "resident@example.org")
@@ -61,7 +53,7 @@ def test_alert_reaches_the_resident_inbox_and_public_page(page: Page, check_page
     sign_out(page)
 
     # A publisher writes an emergency alert; it waits for a second person.
-    _staff_sign_in(page, "publisher@example.org", PUBLISHER_SECRET)
+    staff_sign_in(page, "publisher@example.org", PUBLISHER_SECRET)
     page.goto("/staff/alerts/new/")
     page.get_by_role("group", name="How serious is it?").locator(
         "label", has_text="Emergency"
@@ -80,7 +72,7 @@ def test_alert_reaches_the_resident_inbox_and_public_page(page: Page, check_page
     expect(page.get_by_role("status")).to_contain_text("A second person must approve")
     sign_out(page)
 
-    _staff_sign_in(page, "approver@example.org", APPROVER_SECRET)
+    staff_sign_in(page, "approver@example.org", APPROVER_SECRET)
     page.goto("/staff/alerts/")
     page.get_by_role("link", name="Flood emergency").click()
     page.get_by_role("button", name="Approve and publish").click()

@@ -1,18 +1,13 @@
 """Journey 5: a case officer signs in with their second factor, looks a resident up for a
 stated reason; the resident sees that access on "Who accessed my data"."""
 
-import re
-
 import pytest
-from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
-from allauth.mfa.totp.internal.auth import TOTP
 from playwright.sync_api import Page, expect
 
 from ecitizen.accounts.models import StaffRole
-from ecitizen.accounts.services import staff_role_grant
 from ecitizen.audit.models import PersonalDataAccess
 from ecitizen.core.models import Agency
-from tests.e2e.conftest import make_user, sign_in, sign_out, totp_code
+from tests.e2e.conftest import make_staff, make_user, sign_in, sign_out, staff_sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
 
@@ -21,17 +16,16 @@ OFFICER_TOTP_SECRET = "ECITIZENE2EOFFICERTOTPSECRET2345"
 
 def test_case_officer_reads_a_record_and_the_resident_sees_it(page: Page, check_page) -> None:
     agency = Agency.objects.create(code="planning", name="Planning and Building Department")
-    officer = make_user("officer@example.org", legal_name="Tomás Rivera")
-    staff_role_grant(actor=None, user=officer, role=StaffRole.Role.CASE_OFFICER, agency=agency)
-    TOTP.activate(officer, OFFICER_TOTP_SECRET)
-    RecoveryCodes.activate(officer)
+    make_staff(
+        "officer@example.org",
+        StaffRole.Role.CASE_OFFICER,
+        OFFICER_TOTP_SECRET,
+        agency=agency,
+        legal_name="Tomás Rivera",
+    )
     make_user("resident@example.org", legal_name="Amara Okafor", phone="+33 6 12 34 56 78")
 
-    sign_in(page, "officer@example.org")
-    expect(page).to_have_url(re.compile(r"/accounts/2fa/authenticate/$"))
-    page.get_by_label("Code").fill(totp_code(OFFICER_TOTP_SECRET))
-    page.get_by_role("main").get_by_role("button", name="Sign In", exact=True).click()
-    expect(page.get_by_role("heading", level=1, name="Your account")).to_be_visible()
+    staff_sign_in(page, "officer@example.org", OFFICER_TOTP_SECRET)
 
     page.get_by_role("banner").get_by_role("link", name="Staff area").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Staff area")

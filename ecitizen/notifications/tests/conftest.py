@@ -35,11 +35,10 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture
-def smtp_sink(settings: Any, tmp_path: Path) -> Iterator[MailSink]:
-    """A real SMTP server (aiosmtpd) the platform sends to."""
+def _send_to(sink: MailSink, settings: Any) -> Iterator[MailSink]:
+    """Start ``sink`` and point the platform's SMTP settings at it for the test."""
     logging.getLogger("mail.log").setLevel(logging.WARNING)
-    sink = MailSink(tmp_path / "mail", port=free_port()).start()
+    sink.start()
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST = "127.0.0.1"
     settings.EMAIL_PORT = sink.port
@@ -48,6 +47,12 @@ def smtp_sink(settings: Any, tmp_path: Path) -> Iterator[MailSink]:
     settings.EMAIL_HOST_PASSWORD = ""
     yield sink
     sink.stop()
+
+
+@pytest.fixture
+def smtp_sink(settings: Any, tmp_path: Path) -> Iterator[MailSink]:
+    """A real SMTP server (aiosmtpd) the platform sends to."""
+    yield from _send_to(MailSink(tmp_path / "mail", port=free_port()), settings)
 
 
 class PipeliningHandler(_MaildirHandler):
@@ -90,16 +95,7 @@ class PipeliningMailSink(MailSink):
 @pytest.fixture
 def pipelining_sink(settings: Any, tmp_path: Path) -> Iterator[MailSink]:
     """A real SMTP server (aiosmtpd) that offers PIPELINING."""
-    logging.getLogger("mail.log").setLevel(logging.WARNING)
-    sink = PipeliningMailSink(tmp_path / "mail", port=free_port()).start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST = "127.0.0.1"
-    settings.EMAIL_PORT = sink.port
-    settings.EMAIL_USE_TLS = False
-    settings.EMAIL_HOST_USER = ""
-    settings.EMAIL_HOST_PASSWORD = ""
-    yield sink
-    sink.stop()
+    yield from _send_to(PipeliningMailSink(tmp_path / "mail", port=free_port()), settings)
 
 
 @pytest.fixture
