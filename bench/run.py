@@ -69,6 +69,34 @@ def free_port() -> int:
 # --- database ---------------------------------------------------------------------------
 
 
+def bench_environment(workdir: Path, conn_max_age: int | None) -> dict[str, str]:
+    """The environment of a benchmark's Django processes: the benchmark settings, files in
+    ``workdir``, and persistent connections only if asked for (``DATABASE_URL`` is set by
+    ``open_database``)."""
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.bench",
+        "PYTHONPATH": str(BASE_DIR),
+        "BENCH_TMP": str(workdir),
+        "MEDIA_ROOT": str(workdir / "media"),
+    }
+    env.pop("DATABASE_URL", None)
+    env.pop("BENCH_CONN_MAX_AGE", None)
+    if conn_max_age is not None:
+        env["BENCH_CONN_MAX_AGE"] = str(conn_max_age)
+    return env
+
+
+def open_database(
+    stack: contextlib.ExitStack, workdir: Path, *, postgres: bool, pg_port: int
+) -> tuple[str, int | None]:
+    """A throw-away database for the run: a PostgreSQL cluster (stopped when ``stack``
+    closes) or a SQLite file in ``workdir``. Returns its URL and the server's pid, if any."""
+    if postgres:
+        return stack.enter_context(postgres_cluster(workdir, pg_port))
+    return f"sqlite:///{workdir / 'bench.sqlite3'}", None
+
+
 @contextlib.contextmanager
 def postgres_cluster(workdir: Path, port: int) -> Iterator[tuple[str, int]]:
     """A PostgreSQL 15 cluster for this run only, owned by ``postgres``, loopback only."""
@@ -433,26 +461,13 @@ def main() -> None:
         raise SystemExit("--duration is at most 120 s and --concurrency at most 200")
 
     workdir = Path(tempfile.mkdtemp(prefix="ecitizen-bench-"))
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.bench",
-        "PYTHONPATH": str(BASE_DIR),
-        "BENCH_TMP": str(workdir),
-        "MEDIA_ROOT": str(workdir / "media"),
-    }
-    env.pop("DATABASE_URL", None)
-    env.pop("BENCH_CONN_MAX_AGE", None)
-    if args.conn_max_age is not None:
-        env["BENCH_CONN_MAX_AGE"] = str(args.conn_max_age)
+    env = bench_environment(workdir, args.conn_max_age)
     started, load_before = time.monotonic(), os.getloadavg()[0]
     try:
         with contextlib.ExitStack() as stack:
-            database_pid = None
-            if args.postgres:
-                url, database_pid = stack.enter_context(postgres_cluster(workdir, args.pg_port))
-                env["DATABASE_URL"] = url
-            else:
-                env["DATABASE_URL"] = f"sqlite:///{workdir / 'bench.sqlite3'}"
+            env["DATABASE_URL"], database_pid = open_database(
+                stack, workdir, postgres=args.postgres, pg_port=args.pg_port
+            )
             log(f"database: {env['DATABASE_URL']}")
             manage(env, "migrate", "--noinput", "-v", "0")
             manage(env, "createcachetable")

@@ -487,25 +487,13 @@ def main() -> None:
         raise SystemExit("--duration <= 120, --concurrency <= 200, --submit-clients <= 50")
     rng = random.Random(args.seed)
     workdir = Path(tempfile.mkdtemp(prefix="ecitizen-services-bench-"))
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.bench",
-        "PYTHONPATH": str(BASE_DIR),
-        "BENCH_TMP": str(workdir),
-        "MEDIA_ROOT": str(workdir / "media"),
-    }
-    env.pop("BENCH_CONN_MAX_AGE", None)
-    if args.conn_max_age is not None:
-        env["BENCH_CONN_MAX_AGE"] = str(args.conn_max_age)
+    env = run.bench_environment(workdir, args.conn_max_age)
     started_all, load_before = time.monotonic(), os.getloadavg()[0]
     try:
         with contextlib.ExitStack() as stack:
-            database_pid = None
-            if args.postgres:
-                url, database_pid = stack.enter_context(run.postgres_cluster(workdir, args.pg_port))
-                env["DATABASE_URL"] = url
-            else:
-                env["DATABASE_URL"] = f"sqlite:///{workdir / 'bench.sqlite3'}"
+            env["DATABASE_URL"], database_pid = run.open_database(
+                stack, workdir, postgres=args.postgres, pg_port=args.pg_port
+            )
             os.environ.update(env)
             import django
 
