@@ -8,8 +8,7 @@ from django.dispatch import receiver
 from ecitizen.accounts.models import StaffRole, User
 
 
-def _sync_has_staff_roles(staff_role: StaffRole) -> None:
-    has_roles = StaffRole.objects.filter(user_id=staff_role.user_id).exists()
+def _set_has_staff_roles(staff_role: StaffRole, has_roles: bool) -> None:
     User.objects.filter(pk=staff_role.user_id).update(has_staff_roles=has_roles)
     user = staff_role._state.fields_cache.get("user")
     if user is not None:  # the caller's own copy of the user, as used right after a grant
@@ -19,9 +18,10 @@ def _sync_has_staff_roles(staff_role: StaffRole) -> None:
 
 @receiver(post_save, sender=StaffRole)
 def staff_role_saved(sender: type[StaffRole], instance: StaffRole, **kwargs: Any) -> None:
-    _sync_has_staff_roles(instance)
+    _set_has_staff_roles(instance, True)
 
 
 @receiver(post_delete, sender=StaffRole)
 def staff_role_deleted(sender: type[StaffRole], instance: StaffRole, **kwargs: Any) -> None:
-    _sync_has_staff_roles(instance)
+    remaining = StaffRole.objects.filter(user_id=instance.user_id).exists()
+    _set_has_staff_roles(instance, remaining)

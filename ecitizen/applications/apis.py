@@ -15,7 +15,6 @@ from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any, Literal
 
-from allauth.mfa.utils import is_mfa_enabled
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
@@ -28,7 +27,7 @@ from ninja import File, Form, Header, Query, Router, Schema, UploadedFile
 from pydantic import Field
 
 from ecitizen.accounts.models import User
-from ecitizen.accounts.selectors import user_has_role
+from ecitizen.accounts.selectors import has_second_factor, user_has_role
 from ecitizen.api.auth import ApiPrincipal, api_auth
 from ecitizen.api.errors import ApiError, error_detail
 from ecitizen.api.schemas import error_responses
@@ -1099,7 +1098,7 @@ def _staff(request: HttpRequest) -> User:
     user = _user(request)
     if not user_has_role(user, *casework.CASE_ROLES):
         raise Http404
-    if not is_mfa_enabled(user):
+    if not has_second_factor(user):
         raise MfaRequired
     return user
 

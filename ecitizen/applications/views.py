@@ -5,7 +5,6 @@ the assisted service. Views parse input, call a service or selector, and render.
 from typing import Any
 from urllib.parse import urlencode
 
-from allauth.mfa.utils import is_mfa_enabled
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpResponse
@@ -19,7 +18,7 @@ from django.views.decorators.http import require_POST
 
 from ecitizen.accounts.models import StaffRole, User
 from ecitizen.accounts.permissions import staff_required
-from ecitizen.accounts.selectors import residents_search
+from ecitizen.accounts.selectors import has_second_factor, residents_search
 from ecitizen.accounts.types import AuthedRequest
 from ecitizen.applications import engine, selectors
 from ecitizen.applications.forms import (
@@ -468,7 +467,7 @@ def document(request: AuthedRequest, reference: str, doc_id: int) -> FileRespons
     )
     doc = access.document
     if access.by_staff:
-        if not is_mfa_enabled(request.user):
+        if not has_second_factor(request.user):
             raise Http404
         assisting = doc.application.assisted_by_id == request.user.pk
         personal_data_access_record(
