@@ -39,6 +39,7 @@ import pyotp
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Error as PlaywrightError
 
 from ecitizen.core.mailsink import MailSink
 
@@ -154,10 +155,23 @@ def mailbox(mail_sink: MailSink, settings) -> Mailbox:
 
 def _run_axe(page: Page) -> dict:
     """axe-core's default rule set (WCAG 2.x A/AA and best practices), nothing disabled;
-    injected once per document."""
-    if not page.evaluate("typeof window.axe === 'object'"):
-        page.evaluate(_AXE.axe_script)
-    return page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+    injected once per document.
+
+    A click returns before the navigation it starts has replaced the document, so the old
+    document can go away under axe: then the check runs again on the new one, once loaded."""
+
+    def run() -> dict:
+        if not page.evaluate("typeof window.axe === 'object'"):
+            page.evaluate(_AXE.axe_script)
+        return page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+
+    try:
+        return run()
+    except PlaywrightError as error:
+        if "context was destroyed" not in str(error) and "of null" not in str(error):
+            raise
+        page.wait_for_load_state("load")
+        return run()
 
 
 # Checks axe-core leaves out of its default set (duplicate-id is deprecated there).

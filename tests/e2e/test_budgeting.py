@@ -151,10 +151,12 @@ def test_staff_type_in_a_paper_ballot_then_close_and_count(page: Page, check_pag
 
     page.goto("/staff/budgets/")
     page.get_by_role("link", name="City budget").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("City budget")
     check_page(page, "budgeting-staff-01-process")
     page.get_by_role("link", name="Riverside").click()
     expect(page.get_by_text("Voting is open until")).to_be_visible()
     page.get_by_role("link", name="Paper ballots").click()
+    expect(page).to_have_url(re.compile(r"/paper/$"))
     check_page(page, "budgeting-staff-02-paper")
 
     # The second entry of slip A1 disagrees with the first: flagged, not counted.

@@ -36,7 +36,7 @@ def test_sign_up_verify_email_sign_out_and_in(page: Page, mailbox: Mailbox, chec
     email = "amara.signup@example.org"
     page.goto("/")
     page.get_by_role("banner").get_by_role("link", name="Create an account").click()
-    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    expect(page).to_have_url(re.compile(r"/accounts/signup/$"))
     check_page(page, "signup-01-form")
 
     # A password shorter than 15 characters is refused, with the email kept.
@@ -72,6 +72,7 @@ def test_sign_up_verify_email_sign_out_and_in(page: Page, mailbox: Mailbox, chec
     expect(page.get_by_role("banner").get_by_role("link", name="Sign in")).to_be_visible()
 
     page.get_by_role("banner").get_by_role("link", name="Sign in").click()
+    expect(page).to_have_url(re.compile(r"/accounts/login/"))
     check_page(page, "signin-01-form")
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill("not the right passphrase")

@@ -1,6 +1,8 @@
 """Journey 5: a case officer signs in with their second factor, looks a resident up for a
 stated reason; the resident sees that access on "Who accessed my data"."""
 
+import re
+
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -32,6 +34,7 @@ def test_case_officer_reads_a_record_and_the_resident_sees_it(page: Page, check_
     check_page(page, "staff-01-home")
 
     page.get_by_role("main").get_by_role("link", name="Find a resident").click()
+    expect(page).to_have_url(re.compile(r"/staff/residents/$"))
     check_page(page, "staff-02-search")
     page.get_by_label("Email address or national ID number").fill("RESIDENT@example.org")
     page.get_by_role("main").get_by_role("button", name="Search").click()
