@@ -6,7 +6,6 @@ from ecitizen.core import views as core_views
 
 urlpatterns = [
     path("", include("ecitizen.core.urls")),
-    path("", include("ecitizen.notifications.urls")),
     path("accounts/", include("allauth.urls")),
     path("me/", include("ecitizen.accounts.urls")),
     path("staff/", include("ecitizen.backoffice.urls")),
@@ -20,4 +19,7 @@ urlpatterns = [
     path("verify/<str:number>/", permit_views.permit_verify, name="permit_verify"),
     path("permits/<str:number>.pdf", permit_views.permit_download, name="permit_download"),
     path(".well-known/permit-keys.json", permit_views.permit_keys, name="permit_keys"),
+    # Last: its patterns have no common prefix, so every request that reaches this include
+    # tries each of them (the dashboard and the API no longer do).
+    path("", include("ecitizen.notifications.urls")),
 ]

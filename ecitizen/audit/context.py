@@ -1,16 +1,28 @@
 """Per-request context (request id, client IP, acting-for) read by audit services."""
 
 import ipaddress
+from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
 
 from django.utils.ipv6 import clean_ipv6_address
 
 
+def _no_address() -> str | None:
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class RequestContext:
+    """``client_ip`` is worked out only when an audit entry asks for it: most requests
+    write none, and parsing the address (proxies, IPv6) is a fair part of a cheap page."""
+
     request_id: str = ""
-    ip: str | None = None
+    client_ip: Callable[[], str | None] = _no_address
+
+    @property
+    def ip(self) -> str | None:
+        return self.client_ip()
 
 
 _current: ContextVar[RequestContext] = ContextVar(

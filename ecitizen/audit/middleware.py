@@ -1,6 +1,7 @@
 import re
 import uuid
 from collections.abc import Callable
+from functools import partial
 
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.http import HttpRequest, HttpResponse
@@ -33,7 +34,7 @@ class RequestContextMiddleware:
         request_id = incoming if _SAFE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
         request.request_id = request_id  # type: ignore[attr-defined]
         token = context.set_current(
-            context.RequestContext(request_id=request_id, ip=client_ip(request))
+            context.RequestContext(request_id=request_id, client_ip=partial(client_ip, request))
         )
         try:
             response = self.get_response(request)

@@ -60,6 +60,8 @@ def audit_record(
 ) -> AuditEntry:
     """Append one entry: who (``actor``, possibly acting for ``on_behalf_of``) did ``action``
     (dotted, e.g. ``accounts.profile.updated``) to ``obj``, from which request and IP."""
+    request = context.current()
+    ip = context.normalize_ip(request.ip)  # worked out before the chain is locked
     # Locking the head row serialises appends (one round trip: lock and read together).
     head = AuditHead.objects.select_for_update().filter(pk=1).first()
     if head is None:
@@ -70,7 +72,6 @@ def audit_record(
         head = AuditHead(
             pk=1, seq=last.seq if last else 0, entry_hash=last.entry_hash if last else GENESIS_HASH
         )
-    request = context.current()
     actor_id = getattr(actor, "pk", None)
     entry = AuditEntry(
         seq=head.seq + 1,
@@ -83,7 +84,7 @@ def audit_record(
         object_id=str(obj.pk) if obj is not None else "",
         data=json.loads(json.dumps(data or {}, default=str)),
         request_id=request.request_id,
-        ip=context.normalize_ip(request.ip),
+        ip=ip,
         prev_hash=head.entry_hash,
     )
     entry.entry_hash = entry_digest(entry)
