@@ -5,8 +5,7 @@ from django.utils.functional import SimpleLazyObject
 
 
 def inbox(request: HttpRequest) -> dict[str, Any]:
-    """``inbox_unread`` for the header: computed only if a template shows it, and then
-    usually read from the cache (see ``selectors.unread_count``)."""
+    """``inbox_unread`` for the header, counted only if a template shows it."""
     user = getattr(request, "user", None)
     if not (user and user.is_authenticated):
         return {}

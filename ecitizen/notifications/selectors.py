@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.cache import cache
-from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet
+from django.db import connection
+from django.db.models import Count, Max, Q, QuerySet
 from django.utils import timezone
 
 from ecitizen.accounts.models import User
@@ -15,7 +16,6 @@ from ecitizen.core.models import Area
 from ecitizen.notifications.models import Alert, AlertRead, Channel, Message, MessageTemplate
 
 INBOX_PAGE_SIZE = 20
-UNREAD_CACHE_SECONDS = 60
 ALERTS_VERSION_KEY = "notifications:alerts-version"
 
 
@@ -25,10 +25,6 @@ def alerts_changed() -> None:
         cache.incr(ALERTS_VERSION_KEY)
     except ValueError:
         cache.set(ALERTS_VERSION_KEY, 1, timeout=None)
-
-
-def unread_cache_key(user_id: int) -> str:
-    return f"notifications:unread:{user_id}"
 
 
 def active_alerts(now: Any = None) -> QuerySet[Alert]:
@@ -163,28 +159,42 @@ def inbox_message(user: User, pk: int) -> Message | None:
     return Message.objects.filter(recipient=user, channel=Channel.INBOX, pk=pk).first()
 
 
-def unread_count_uncached(user: User) -> int:
-    messages = Message.objects.filter(
-        recipient=user, channel=Channel.INBOX, read_at__isnull=True, archived_at__isnull=True
-    ).count()
-    reads = AlertRead.objects.filter(alert=OuterRef("pk"), user=user, read_at__isnull=False)
-    alerts = alerts_for_area(_area_id(user)).filter(~Exists(reads)).count()
-    return messages + alerts
+def _unread_count_sql() -> str:
+    quote = connection.ops.quote_name
+    message, alert, areas, read = (
+        quote(model._meta.db_table) for model in (Message, Alert, Alert.areas.through, AlertRead)
+    )
+    return (
+        "SELECT"  # noqa: S608 - table names from the models, quoted
+        f" (SELECT COUNT(*) FROM {message} m WHERE m.recipient_id = %s AND m.channel = %s"
+        "   AND m.read_at IS NULL AND m.archived_at IS NULL)"
+        f" + (SELECT COUNT(*) FROM {alert} a WHERE a.status = %s AND a.msg_type <> %s"
+        "   AND a.replaced_at IS NULL AND a.starts_at <= %s AND a.expires_at > %s"
+        f"   AND (a.all_areas OR EXISTS (SELECT 1 FROM {areas} aa"
+        "     WHERE aa.alert_id = a.id AND aa.area_id = %s))"
+        f"   AND NOT EXISTS (SELECT 1 FROM {read} r"
+        "     WHERE r.alert_id = a.id AND r.user_id = %s AND r.read_at IS NOT NULL))"
+    )
 
 
 def unread_count(user: User) -> int:
-    """Unread inbox messages and area alerts, kept in the cache for a minute (and forgotten
-    when the resident's inbox changes or an alert is published), so the header costs no
-    query on most pages."""
-    key = unread_cache_key(user.pk)
-    cached = cache.get_many([key, ALERTS_VERSION_KEY])
-    version = cached.get(ALERTS_VERSION_KEY, 0)
-    entry = cached.get(key)
-    if entry is not None and entry[0] == version:
-        return int(entry[1])
-    count = unread_count_uncached(user)
-    cache.set(key, (version, count), timeout=UNREAD_CACHE_SECONDS)
-    return count
+    """Unread inbox messages plus unread area alerts in force, exact at every call: one
+    written-out statement (the header shows it on every signed-in page) on the partial index
+    ``notif_unread`` and the few alerts in force."""
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    params = [
+        user.pk,
+        Channel.INBOX.value,
+        Alert.Status.PUBLISHED.value,
+        Alert.MsgType.CANCEL.value,
+        now,
+        now,
+        _area_id(user),
+        user.pk,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(_unread_count_sql(), params)
+        return int(cursor.fetchone()[0])
 
 
 # --- Public alerts ------------------------------------------------------------------------

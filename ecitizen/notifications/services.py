@@ -132,21 +132,11 @@ def notification_send(
             "messages": [str(m.uuid) for m in created],
         },
     )
-    if any(m.channel == Channel.INBOX for m in created):
-        transaction.on_commit(lambda: inbox_count_forget(recipient.pk))
     outgoing = [m for m in created if m.channel != Channel.INBOX]
     due = [m.pk for m in outgoing if m.next_attempt_at and m.next_attempt_at <= now]
     deferred = {quiet: [m.pk for m in outgoing if m.pk not in due]} if quiet else {}
     _on_commit_deliver(due, {k: v for k, v in deferred.items() if v})
     return created
-
-
-def inbox_count_forget(user_id: int) -> None:
-    from django.core.cache import cache
-
-    from ecitizen.notifications.selectors import unread_cache_key
-
-    cache.delete(unread_cache_key(user_id))
 
 
 # --- Inbox state -------------------------------------------------------------------------
@@ -158,7 +148,6 @@ def inbox_message_mark(*, actor: User, message: Message, read: bool = True) -> M
         raise PermissionDenied
     message.read_at = timezone.now() if read else None
     Message.objects.filter(pk=message.pk).update(read_at=message.read_at)
-    inbox_count_forget(actor.pk)
     return message
 
 
@@ -177,7 +166,6 @@ def inbox_message_archive(*, actor: User, message: Message, archived: bool = Tru
         action="notifications.message.archived" if archived else "notifications.message.restored",
         obj=message,
     )
-    transaction.on_commit(lambda: inbox_count_forget(actor.pk))
     return message
 
 
@@ -197,7 +185,6 @@ def alert_mark_read(*, actor: User, alert: Alert, archived: bool | None = None) 
         changed.append("archived_at")
     if changed:
         state.save(update_fields=changed)
-    inbox_count_forget(actor.pk)
     return state
 
 

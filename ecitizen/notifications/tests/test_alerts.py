@@ -150,6 +150,7 @@ def test_inbox_shows_area_alerts_without_a_row_per_resident(
     assert [a.pk for a in selectors.inbox_alerts(there)] == [everyone.pk]
     assert [a.pk for a in selectors.inbox_alerts(nowhere)] == [everyone.pk]
     assert selectors.unread_count(here) == 2
+    assert selectors.unread_count(there) == selectors.unread_count(nowhere) == 1
     from ecitizen.notifications.services import alert_mark_read
 
     alert_mark_read(actor=here, alert=alert)
@@ -178,6 +179,19 @@ def test_inbox_alerts_cost_one_query_whatever_the_population(
         assert len(selectors.inbox_alerts(neighbour)) == 3
 
 
+def test_the_unread_count_has_only_alerts_in_force(
+    publisher: Any, alert_data: Any, make_resident: Any, riverside: Any
+) -> None:
+    resident = make_resident(riverside)
+    soon = timezone.now() + datetime.timedelta(hours=1)
+    alert_create(actor=publisher, data=alert_data(starts_at=soon))
+    assert selectors.unread_count(resident) == 0  # not started yet
+    Alert.objects.update(starts_at=timezone.now() - datetime.timedelta(hours=2))
+    assert selectors.unread_count(resident) == 1
+    Alert.objects.update(expires_at=timezone.now() - datetime.timedelta(hours=1))
+    assert selectors.unread_count(resident) == 0  # over
+
+
 def test_update_and_cancel_follow_cap(
     publisher: Any, alert_data: Any, make_resident: Any, riverside: Any
 ) -> None:
@@ -191,11 +205,13 @@ def test_update_and_cancel_follow_cap(
     original.refresh_from_db()
     assert original.replaced_at is not None
     assert [a.pk for a in selectors.inbox_alerts(resident)] == [update.pk]
+    assert selectors.unread_count(resident) == 1  # the update, not the alert it replaced
     with pytest.raises(ValidationError):  # already replaced
         alert_cancel(actor=publisher, alert=original)
     cancel = alert_cancel(actor=publisher, alert=update)
     assert cancel.msg_type == Alert.MsgType.CANCEL and cancel.references == update
     assert selectors.inbox_alerts(resident) == [] and selectors.public_alerts() == []
+    assert selectors.unread_count(resident) == 0  # nor the cancellation itself
     assert [a.pk for a in selectors.feed_alerts()] == [cancel.pk, update.pk, original.pk]
 
 
