@@ -6,14 +6,18 @@ from allauth.account.auth_backends import AuthenticationBackend as AllauthBacken
 from django.contrib.auth.backends import ModelBackend as DjangoModelBackend
 
 from ecitizen.accounts.models import Profile, User
+from ecitizen.accounts.selectors import SECOND_FACTOR_AT_SIGN_IN
 from ecitizen.core.rows import JoinedRows, Part
 
-#: The user with their profile; the encrypted national ID is left deferred (read on use).
+#: The user with their profile (the encrypted national ID left deferred, read on use) and
+#: whether they have a second factor (see ``selectors.has_second_factor``).
 USER_WITH_PROFILE = JoinedRows(
-    'SELECT {columns} FROM "accounts_user" "u"'
+    'SELECT {columns}, EXISTS(SELECT 1 FROM "mfa_authenticator" "a" WHERE "a"."user_id" = "u"."id")'
+    ' FROM "accounts_user" "u"'
     ' LEFT OUTER JOIN "accounts_profile" "p" ON "p"."user_id" = "u"."id" WHERE "u"."id" = %s',
     Part(User, "u"),
     Part(Profile, "p", deferred=("national_id",)),
+    annotations=(SECOND_FACTOR_AT_SIGN_IN,),
 )
 
 

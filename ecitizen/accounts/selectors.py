@@ -28,11 +28,20 @@ def profile_for(user: User) -> Profile:
         return profile
 
 
+#: Set by the session's user statement (``backends.USER_WITH_PROFILE``): whether the person had
+#: a second factor when their request began, which is when every check of it is made.
+SECOND_FACTOR_AT_SIGN_IN = "second_factor_enrolled"
+
+
 def has_second_factor(user: User) -> bool:
     """Whether the person has enrolled any second factor: allauth's ``is_mfa_enabled``, as one
-    written-out statement, since every staff page and the account page ask it."""
+    written-out statement (or none for the session's user, whose statement answers it),
+    since every staff page and the account page ask it."""
     if not user.is_authenticated:
         return False
+    known = getattr(user, SECOND_FACTOR_AT_SIGN_IN, None)
+    if known is not None:
+        return bool(known)
     table = connection.ops.quote_name(Authenticator._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT 1 FROM {table} WHERE user_id = %s LIMIT 1", [user.pk])  # noqa: S608

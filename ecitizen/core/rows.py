@@ -38,10 +38,15 @@ class Part:
 class JoinedRows:
     """``sql`` has a ``{columns}`` placeholder for the columns of ``parts``, in order;
     ``fetch_one`` returns one instance per part (``None`` for a part that an outer join did not
-    find), or ``None`` when no row matched."""
+    find), or ``None`` when no row matched. Columns the SQL selects after ``{columns}`` are set,
+    as they come, on the first part's instance under the names in ``annotations`` (like the
+    ORM's ``annotate``)."""
 
-    def __init__(self, sql: str, *parts: Part, using: str = "default") -> None:
+    def __init__(
+        self, sql: str, *parts: Part, annotations: tuple[str, ...] = (), using: str = "default"
+    ) -> None:
         self.parts = parts
+        self.annotations = annotations
         self.using = using
         self._template = sql
         # Per connection (one per thread): the converters are bound to its operations.
@@ -91,4 +96,6 @@ class JoinedRows:
                 None if primary_key is None else part.model.from_db(self.using, names, part_values)
             )
             start = end
+        for name, value in zip(self.annotations, values[start:], strict=True):
+            setattr(instances[0], name, value)
         return instances

@@ -35,7 +35,7 @@ def test_a_signed_in_residents_request_needs_no_staff_role_query(client, django_
     resident = UserFactory()
     client.force_login(resident)
     client.get("/me/")
-    # session; user with profile; MFA status; unread count (cache, not the database here)
+    # session; user with profile and second-factor status; unread count
     with django_assert_num_queries(3):
         assert client.get("/me/").status_code == 200
 
@@ -46,12 +46,15 @@ def test_has_second_factor_agrees_with_allauth() -> None:
     from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
     from allauth.mfa.utils import is_mfa_enabled
 
+    from ecitizen.accounts.backends import user_with_profile
     from ecitizen.accounts.selectors import has_second_factor
 
     person, other = UserFactory(), UserFactory()
     assert has_second_factor(person) is is_mfa_enabled(person) is False
     RecoveryCodes.activate(other)  # someone else's factor is not this person's
     assert has_second_factor(person) is False
+    assert has_second_factor(user_with_profile(person.pk)) is False  # the session's statement
     RecoveryCodes.activate(person)
     assert Authenticator.objects.filter(user=person).exists()
     assert has_second_factor(person) is is_mfa_enabled(person) is True
+    assert has_second_factor(user_with_profile(person.pk)) is True
