@@ -7,11 +7,17 @@ and the unread count. Rendering them through the template engine cost more than 
 on every page.
 """
 
+from collections.abc import Callable, Iterable
+
 from django.conf import settings
+from django.contrib.messages.storage.base import Message
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.http import HttpRequest
 from django.template.loader import render_to_string
+from django.urls import get_script_prefix
 from django.utils.formats import localize
-from django.utils.html import escape, format_html
+from django.utils.html import escape, format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -25,29 +31,39 @@ INBOX_BADGE = "\ue000badge\ue000"
 _rendered: dict[tuple[object, ...], str] = {}
 
 
-def _render_once(template: str, **flags: bool) -> str:
-    language = get_language()
-    key: tuple[object, ...] = (
-        template,
-        language,
-        settings.PLATFORM_NAME,
-        settings.ROOT_URLCONF,
-        settings.STATIC_URL,
-        *sorted(flags.items()),
-    )
-    html = _rendered.get(key)
+@receiver(setting_changed)
+def _forget_rendered(**kwargs: object) -> None:
+    """The platform name, URLs and static files shape every rendering: tests change them."""
+    _rendered.clear()
+
+
+def rendered_once(key: tuple[object, ...], render: Callable[[], str]) -> str:
+    """``render()``'s result, kept in this process under ``key`` and the language (and URL
+    prefix). Only for HTML that holds nothing of one person or request; ``key`` takes few
+    distinct values."""
+    full_key = (*key, get_language(), get_script_prefix())
+    html = _rendered.get(full_key)
     if html is None:
+        if len(_rendered) > 1000:  # a bound, in case a key was given too many values
+            _rendered.clear()
+        html = _rendered[full_key] = render()
+    return html
+
+
+def _render_once(template: str, **flags: bool) -> str:
+    def render() -> str:
         context = {
             "PLATFORM_NAME": settings.PLATFORM_NAME,
-            "LANGUAGE_CODE": language,
+            "LANGUAGE_CODE": get_language(),
             "LANGUAGES": settings.LANGUAGES,
             "csrf_token": CSRF_TOKEN,
             "next_path": NEXT_PATH,
             "inbox_badge": INBOX_BADGE,
             **flags,
         }
-        html = _rendered[key] = render_to_string(template, context)
-    return html
+        return render_to_string(template, context)
+
+    return rendered_once((template, *sorted(flags.items())), render)
 
 
 def page_head() -> SafeString:
@@ -75,4 +91,17 @@ def page_header(
         html.replace(CSRF_TOKEN, escape(csrf_token))
         .replace(NEXT_PATH, escape(request.get_full_path()))
         .replace(INBOX_BADGE, badge)
+    )
+
+
+_MESSAGE = (
+    '<div class="usa-alert usa-alert--{} usa-alert--slim margin-bottom-2" role="{}">'
+    '<div class="usa-alert__body"><p class="usa-alert__text">{}</p></div></div>'
+)
+
+
+def page_messages(messages: Iterable[Message]) -> SafeString:
+    kinds = [(m, m.tags if m.tags in ("error", "warning", "success") else "info") for m in messages]
+    return format_html_join(
+        "\n", _MESSAGE, ((kind, "alert" if kind == "error" else "status", m) for m, kind in kinds)
     )

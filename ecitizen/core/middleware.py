@@ -9,9 +9,11 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.utils import translation
 from django.utils.cache import add_never_cache_headers
+from django.utils.http import http_date
 
 SESSION_LANGUAGE_KEY = "ecitizen_language"
 SESSION_LAST_SEEN_KEY = "ecitizen_last_seen"
+NEVER_CACHE = "max-age=0, no-cache, no-store, must-revalidate, private"
 
 Handler = Callable[[HttpRequest], HttpResponse]
 
@@ -71,5 +73,9 @@ class NoStoreForSignedInMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
         if request.user.is_authenticated:
-            add_never_cache_headers(response)
+            if "Cache-Control" in response or "Expires" in response:
+                add_never_cache_headers(response)  # merged with what the view set
+            else:  # what add_never_cache_headers gives, without parsing headers
+                response["Cache-Control"] = NEVER_CACHE
+                response["Expires"] = http_date()
         return response

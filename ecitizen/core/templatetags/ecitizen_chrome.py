@@ -1,9 +1,11 @@
-"""``{% page_head %}``, ``{% page_header %}`` and ``{% page_footer %}`` for base.html."""
+"""``{% page_head %}``, ``{% page_header %}`` and ``{% page_footer %}`` for base.html, and
+``{% once %}`` for the parts of other pages that are the same for everyone."""
 
 from typing import Any
 
 from django import template
-from django.utils.safestring import SafeString
+from django.template.base import FilterExpression, NodeList, Parser, Token
+from django.utils.safestring import SafeString, mark_safe
 
 from ecitizen.core import chrome
 
@@ -32,3 +34,36 @@ def page_header(context: dict[str, Any]) -> SafeString:
 @register.simple_tag
 def page_footer() -> SafeString:
     return chrome.page_footer()
+
+
+@register.simple_tag(takes_context=True)
+def page_messages(context: dict[str, Any]) -> SafeString:
+    """The messages of ``django.contrib.messages``, each a USWDS alert (errors announced at
+    once, the rest politely)."""
+    return chrome.page_messages(context.get("messages") or ())
+
+
+class OnceNode(template.Node):
+    def __init__(self, name: str, vary_on: list[FilterExpression], nodelist: NodeList) -> None:
+        self.name = name
+        self.vary_on = vary_on
+        self.nodelist = nodelist
+
+    def render(self, context: template.Context) -> str:
+        key = (self.name, *(value.resolve(context) for value in self.vary_on))
+        html = chrome.rendered_once(key, lambda: self.nodelist.render(context))
+        return mark_safe(html)  # noqa: S308 - rendered (and escaped) by the template engine
+
+
+@register.tag
+def once(parser: Parser, token: Token) -> OnceNode:
+    """``{% once "name" [value ...] %}...{% endonce %}``: rendered once per web process for
+    each language and each combination of the (few-valued) ``value``s, then reused; for text,
+    links and headings that are the same for everyone, never anything personal. Translating
+    and reversing URLs cost more than the rest of a typical page."""
+    bits = token.split_contents()
+    if len(bits) < 2 or bits[1][0] not in "\"'" or bits[1][0] != bits[1][-1]:
+        raise template.TemplateSyntaxError("{% once %} needs a quoted name first.")
+    nodelist = parser.parse(("endonce",))
+    parser.delete_first_token()
+    return OnceNode(bits[1][1:-1], [parser.compile_filter(bit) for bit in bits[2:]], nodelist)
