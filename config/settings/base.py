@@ -249,13 +249,6 @@ CACHES = {
         "BACKEND": "django.core.cache.backends.db.DatabaseCache",
         "LOCATION": "ecitizen_cache",
     },
-    # Rendered page chrome (header, footer) per language: the same for everyone, so each web
-    # process keeps its own copy in memory; nothing personal or per request is ever put here.
-    "fragments": {
-        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-        "LOCATION": "ecitizen-fragments",
-        "TIMEOUT": 3600,
-    },
 }
 
 LOGGING = {

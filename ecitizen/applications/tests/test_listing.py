@@ -108,7 +108,7 @@ def test_url_maker_gives_what_reverse_gives() -> None:
 
 @pytest.mark.django_db
 def test_the_cached_table_head_follows_the_language(client: Any) -> None:
-    """The table head is cached per language ("fragments"): a French page after an English
+    """The table head is rendered once per language ({% once %}): a French page after an English
     one has the French head, and the rows too."""
     from ecitizen.applications.tests.factories import make_resident, make_service
     from ecitizen.core.middleware import SESSION_LANGUAGE_KEY

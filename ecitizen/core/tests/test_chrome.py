@@ -44,3 +44,41 @@ def test_each_language_gets_its_own_header() -> None:
     current = re.findall(r'value="(\w\w)" lang="\w\w" [^>]*aria-current="true"', french)
     assert current == ["fr"]
     assert chrome.page_footer() != "" and "uswds.min.js" in chrome.page_footer()
+
+
+def test_once_renders_a_part_once_per_language_and_value() -> None:
+    from django.template import Context, Template
+
+    page = Template(
+        '{% load i18n ecitizen_chrome %}{% once "test-part" flag %}{% translate "Home" %}'
+        " {{ flag }} {{ counter.next }}{% endonce %}"
+    )
+
+    class Counter:
+        calls = 0
+
+        def next(self) -> int:
+            Counter.calls += 1
+            return Counter.calls
+
+    def render(flag: bool) -> str:
+        return page.render(Context({"flag": flag, "counter": Counter()}))
+
+    assert render(True) == render(True) == "Home True 1"  # rendered once, then reused
+    assert render(False) == "Home False 2"
+    with translation.override("fr"):
+        assert render(True) == "Accueil True 3"
+    assert render(True) == "Home True 1"
+
+
+def test_page_messages_are_alerts_of_their_kind_and_escaped() -> None:
+    from django.contrib.messages import constants
+    from django.contrib.messages.storage.base import Message
+
+    html = chrome.page_messages(
+        [Message(constants.ERROR, "<b>No</b>"), Message(constants.SUCCESS, "Saved")]
+    )
+    assert 'usa-alert--error usa-alert--slim margin-bottom-2" role="alert"' in html
+    assert "&lt;b&gt;No&lt;/b&gt;" in html and "<b>" not in html
+    assert 'usa-alert--success usa-alert--slim margin-bottom-2" role="status"' in html
+    assert chrome.page_messages([]) == ""
