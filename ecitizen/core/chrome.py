@@ -37,11 +37,18 @@ def _forget_rendered(**kwargs: object) -> None:
     _rendered.clear()
 
 
-def rendered_once(key: tuple[object, ...], render: Callable[[], str]) -> str:
-    """``render()``'s result, kept in this process under ``key`` and the language (and URL
-    prefix). Only for HTML that holds nothing of one person or request; ``key`` takes few
-    distinct values."""
-    full_key = (*key, get_language(), get_script_prefix())
+Page = tuple[str, str]  # what a page's shared parts depend on: its language and URL prefix
+
+
+def current_page() -> Page:
+    return get_language(), get_script_prefix()
+
+
+def rendered_once(key: tuple[object, ...], render: Callable[[], str], page: Page | None) -> str:
+    """``render()``'s result, kept in this process under ``key`` and the ``page``'s language
+    and URL prefix (looked up if not given). Only for HTML that holds nothing of one person or
+    request; ``key`` takes few distinct values."""
+    full_key = (*key, *(page or current_page()))
     html = _rendered.get(full_key)
     if html is None:
         if len(_rendered) > 1000:  # a bound, in case a key was given too many values
@@ -50,7 +57,7 @@ def rendered_once(key: tuple[object, ...], render: Callable[[], str]) -> str:
     return html
 
 
-def _render_once(template: str, **flags: bool) -> str:
+def _render_once(template: str, page: Page | None, **flags: bool) -> str:
     def render() -> str:
         context = {
             "PLATFORM_NAME": settings.PLATFORM_NAME,
@@ -63,21 +70,27 @@ def _render_once(template: str, **flags: bool) -> str:
         }
         return render_to_string(template, context)
 
-    return rendered_once((template, *sorted(flags.items())), render)
+    return rendered_once((template, *sorted(flags.items())), render, page)
 
 
-def page_head() -> SafeString:
-    return mark_safe(_render_once("chrome/head.html"))  # noqa: S308 - rendered by our template
+def page_head(page: Page | None = None) -> SafeString:
+    return mark_safe(_render_once("chrome/head.html", page))  # noqa: S308 - our template
 
 
-def page_footer() -> SafeString:
-    return mark_safe(_render_once("chrome/footer.html"))  # noqa: S308
+def page_footer(page: Page | None = None) -> SafeString:
+    return mark_safe(_render_once("chrome/footer.html", page))  # noqa: S308
 
 
 def page_header(
-    request: HttpRequest, *, signed_in: bool, staff: bool, unread: int, csrf_token: str
+    request: HttpRequest,
+    *,
+    signed_in: bool,
+    staff: bool,
+    unread: int,
+    csrf_token: str,
+    page: Page | None = None,
 ) -> SafeString:
-    html = _render_once("chrome/header.html", signed_in=signed_in, is_staff_member=staff)
+    html = _render_once("chrome/header.html", page, signed_in=signed_in, is_staff_member=staff)
     badge = (
         format_html(
             ' <span class="usa-tag">{}<span class="usa-sr-only"> {}</span></span>',

@@ -11,7 +11,7 @@ checks as its own, in a handful of calls.
 import secrets
 
 from django.http import HttpRequest
-from django.middleware.csrf import CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH, get_token
+from django.middleware.csrf import CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH
 
 _ALPHABET = CSRF_ALLOWED_CHARS
 _SIZE = len(_ALPHABET)
@@ -28,7 +28,8 @@ _SHIFTED = {
 }
 
 
-def _random_mask() -> str:
+def _random_chars() -> str:
+    """32 characters of the alphabet, each equally likely."""
     while True:  # 64 bytes give 32 usable ones all but never less (p < 1e-30)
         usable = secrets.token_bytes(2 * CSRF_SECRET_LENGTH).translate(_BYTE_TO_CHAR, _UNUSABLE)
         if len(usable) >= CSRF_SECRET_LENGTH:
@@ -36,11 +37,11 @@ def _random_mask() -> str:
 
 
 def masked_token(request: HttpRequest) -> str:
-    """What ``django.middleware.csrf.get_token`` returns, with the same side effect (the CSRF
-    cookie is sent again, or created, with this response)."""
+    """What ``django.middleware.csrf.get_token`` returns, with the same side effects: the CSRF
+    cookie is sent with this response, with a new secret on a first visit."""
     secret = request.META.get("CSRF_COOKIE")
     if secret is None:
-        return get_token(request)  # no cookie yet: Django makes the secret and the cookie
+        secret = request.META["CSRF_COOKIE"] = _random_chars()
     request.META["CSRF_COOKIE_NEEDS_UPDATE"] = True
-    mask = _random_mask()
+    mask = _random_chars()
     return mask + "".join(map(_SHIFTED.__getitem__, zip(secret, mask, strict=True)))

@@ -1,7 +1,6 @@
 """``{% page_head %}``, ``{% page_header %}`` and ``{% page_footer %}`` for base.html, and
 ``{% once %}`` for the parts of other pages that are the same for everyone."""
 
-from typing import Any
 
 from django import template
 from django.template.base import FilterExpression, NodeList, Parser, Token
@@ -12,13 +11,21 @@ from ecitizen.core import chrome
 register = template.Library()
 
 
-@register.simple_tag
-def page_head() -> SafeString:
-    return chrome.page_head()
+def _page(context: template.Context) -> chrome.Page:
+    """The page's language and URL prefix, looked up once for all its shared parts."""
+    page: chrome.Page | None = context.render_context.get(_page)
+    if page is None:
+        page = context.render_context[_page] = chrome.current_page()
+    return page
 
 
 @register.simple_tag(takes_context=True)
-def page_header(context: dict[str, Any]) -> SafeString:
+def page_head(context: template.Context) -> SafeString:
+    return chrome.page_head(_page(context))
+
+
+@register.simple_tag(takes_context=True)
+def page_header(context: template.Context) -> SafeString:
     user = context.get("user")
     signed_in = bool(user and user.is_authenticated)
     return chrome.page_header(
@@ -28,16 +35,17 @@ def page_header(context: dict[str, Any]) -> SafeString:
         # A lazy count (notifications' context processor), worked out only for the signed-in.
         unread=int(str(context.get("inbox_unread", 0))) if signed_in else 0,
         csrf_token=str(context.get("csrf_token") or ""),
+        page=_page(context),
     )
 
 
-@register.simple_tag
-def page_footer() -> SafeString:
-    return chrome.page_footer()
+@register.simple_tag(takes_context=True)
+def page_footer(context: template.Context) -> SafeString:
+    return chrome.page_footer(_page(context))
 
 
 @register.simple_tag(takes_context=True)
-def page_messages(context: dict[str, Any]) -> SafeString:
+def page_messages(context: template.Context) -> SafeString:
     """The messages of ``django.contrib.messages``, each a USWDS alert (errors announced at
     once, the rest politely)."""
     return chrome.page_messages(context.get("messages") or ())
@@ -51,7 +59,7 @@ class OnceNode(template.Node):
 
     def render(self, context: template.Context) -> str:
         key = (self.name, *(value.resolve(context) for value in self.vary_on))
-        html = chrome.rendered_once(key, lambda: self.nodelist.render(context))
+        html = chrome.rendered_once(key, lambda: self.nodelist.render(context), _page(context))
         return mark_safe(html)  # noqa: S308 - rendered (and escaped) by the template engine
 
 

@@ -11,7 +11,7 @@ from django.middleware.csrf import (
 )
 from django.test import Client, RequestFactory
 
-from ecitizen.core.csrf import _random_mask, masked_token
+from ecitizen.core.csrf import _random_chars, masked_token
 
 TOKEN_FIELD = re.compile(r'name="csrfmiddlewaretoken" value="([A-Za-z0-9]+)"')
 
@@ -29,14 +29,17 @@ def test_the_token_is_the_cookie_secret_under_a_fresh_mask() -> None:
     assert request.META["CSRF_COOKIE_NEEDS_UPDATE"] is True
 
 
-def test_without_a_cookie_django_makes_the_secret() -> None:
+def test_a_first_visit_gets_a_new_secret_sent_as_the_cookie() -> None:
     request = RequestFactory().get("/")
     token = masked_token(request)
-    assert _unmask_cipher_token(token) == request.META["CSRF_COOKIE"]
+    secret = request.META["CSRF_COOKIE"]
+    assert len(secret) == 32 and set(secret) <= set(CSRF_ALLOWED_CHARS)
+    assert _unmask_cipher_token(token) == secret
+    assert request.META["CSRF_COOKIE_NEEDS_UPDATE"] is True
 
 
 def test_masks_use_the_whole_alphabet_evenly() -> None:
-    counts = Counter("".join(_random_mask() for _ in range(2000)))  # 64,000 characters
+    counts = Counter("".join(_random_chars() for _ in range(2000)))  # 64,000 characters
     assert set(counts) == set(CSRF_ALLOWED_CHARS)
     expected = 64_000 / len(CSRF_ALLOWED_CHARS)  # ~1,032 each; a skewed map would show
     assert all(0.8 * expected < count < 1.2 * expected for count in counts.values()), counts
