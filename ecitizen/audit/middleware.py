@@ -1,5 +1,5 @@
 import re
-import uuid
+import secrets
 from collections.abc import Callable
 from functools import partial
 
@@ -30,8 +30,8 @@ class RequestContextMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        incoming = request.headers.get("X-Request-ID", "")
-        request_id = incoming if _SAFE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        incoming = request.META.get("HTTP_X_REQUEST_ID", "")
+        request_id = incoming if _SAFE_REQUEST_ID.match(incoming) else secrets.token_hex(16)
         request.request_id = request_id  # type: ignore[attr-defined]
         token = context.set_current(
             context.RequestContext(request_id=request_id, client_ip=partial(client_ip, request))

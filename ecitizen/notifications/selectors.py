@@ -2,6 +2,7 @@
 time), unread counts, public alerts, and delivery figures for staff."""
 
 import copy
+import functools
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -159,7 +160,8 @@ def inbox_message(user: User, pk: int) -> Message | None:
     return Message.objects.filter(recipient=user, channel=Channel.INBOX, pk=pk).first()
 
 
-def _unread_count_sql() -> str:
+@functools.cache
+def _unread_count_sql(vendor: str) -> str:
     quote = connection.ops.quote_name
     message, alert, areas, read = (
         quote(model._meta.db_table) for model in (Message, Alert, Alert.areas.through, AlertRead)
@@ -193,7 +195,7 @@ def unread_count(user: User) -> int:
         user.pk,
     ]
     with connection.cursor() as cursor:
-        cursor.execute(_unread_count_sql(), params)
+        cursor.execute(_unread_count_sql(connection.vendor), params)
         return int(cursor.fetchone()[0])
 
 

@@ -1,7 +1,6 @@
 """``{% page_head %}``, ``{% page_header %}`` and ``{% page_footer %}`` for base.html, and
 ``{% once %}`` for the parts of other pages that are the same for everyone."""
 
-
 from django import template
 from django.template.base import FilterExpression, NodeList, Parser, Token
 from django.utils.safestring import SafeString, mark_safe

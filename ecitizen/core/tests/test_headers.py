@@ -93,6 +93,27 @@ def test_an_error_page_for_a_signed_in_person_is_not_stored(client, resident):
     assert_no_store(response)
 
 
+def test_the_policy_is_djangos_and_a_nonce_is_new_on_every_response(client, settings):
+    from django.http import HttpResponse
+    from django.test import RequestFactory
+    from django.utils.csp import CSP, build_policy
+
+    from ecitizen.core.middleware import ContentSecurityPolicyMiddleware
+
+    assert client.get("/")["Content-Security-Policy"] == build_policy(settings.SECURE_CSP)
+    settings.SECURE_CSP = {**settings.SECURE_CSP, "script-src": [CSP.SELF, CSP.NONCE]}
+    settings.SECURE_CSP_REPORT_ONLY = {"default-src": [CSP.NONE]}
+
+    def page_using_the_nonce(request):
+        return HttpResponse(f"<script nonce='{request._csp_nonce}'></script>")
+
+    middleware = ContentSecurityPolicyMiddleware(page_using_the_nonce)
+    first, second = (middleware(RequestFactory().get("/")) for _ in range(2))
+    nonces = [re.search(r"'nonce-([^']+)'", r["Content-Security-Policy"]) for r in (first, second)]
+    assert all(nonces) and nonces[0].group(1) != nonces[1].group(1)  # type: ignore[union-attr]
+    assert second["Content-Security-Policy-Report-Only"] == "default-src 'none'"
+
+
 def test_healthz_is_not_cached(client):
     response = client.get("/healthz")
     assert response.status_code == 200
