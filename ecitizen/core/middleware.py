@@ -9,8 +9,9 @@ from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.middleware import csp
+from django.middleware.locale import LocaleMiddleware
 from django.utils import translation
-from django.utils.cache import add_never_cache_headers
+from django.utils.cache import add_never_cache_headers, patch_vary_headers
 from django.utils.csp import CSP, build_policy
 from django.utils.http import http_date
 
@@ -27,22 +28,35 @@ def remember_language(request: HttpRequest, language: str) -> None:
     request.LANGUAGE_CODE = language  # type: ignore[attr-defined]
 
 
+class LanguageMiddleware(LocaleMiddleware):
+    """Django's ``LocaleMiddleware`` for URLs without language prefixes (the platform uses no
+    ``i18n_patterns``), with the language saved in a signed-in person's session ahead of
+    their browser's. Their profile's language is put there on their first request (see
+    ``UserLanguageMiddleware``), so they see it on every device."""
+
+    def process_request(self, request: HttpRequest) -> None:
+        language = request.session.get(SESSION_LANGUAGE_KEY)
+        translation.activate(language or translation.get_language_from_request(request))
+        request.LANGUAGE_CODE = translation.get_language()  # type: ignore[attr-defined]
+
+    def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+        patch_vary_headers(response, ("Accept-Language",))
+        response.headers.setdefault("Content-Language", translation.get_language())
+        return response
+
+
 class UserLanguageMiddleware:
-    """A signed-in person sees the language saved on their profile, on every device."""
+    """A signed-in person's first request: their profile's language goes into the session."""
 
     def __init__(self, get_response: Handler) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request.user.is_authenticated:
-            language = request.session.get(SESSION_LANGUAGE_KEY)
-            if language is None:
-                from ecitizen.accounts.selectors import profile_for
+        if request.user.is_authenticated and SESSION_LANGUAGE_KEY not in request.session:
+            from ecitizen.accounts.selectors import profile_for
 
-                language = profile_for(request.user).preferred_language  # type: ignore[arg-type]
-                request.session[SESSION_LANGUAGE_KEY] = language
-            translation.activate(language)
-            request.LANGUAGE_CODE = language  # type: ignore[attr-defined]
+            language = profile_for(request.user).preferred_language  # type: ignore[arg-type]
+            remember_language(request, language)
         return self.get_response(request)
 
 
@@ -67,6 +81,19 @@ class StaffSessionTimeoutMiddleware:
         return self.get_response(request)
 
 
+_expires: tuple[int, str] = (0, "")
+
+
+def _http_date_now() -> str:
+    """``http_date()``, formatted once a second (formatting a date cost more than all of a
+    page's other headers)."""
+    global _expires
+    now = int(time.time())
+    if _expires[0] != now:
+        _expires = (now, http_date(now))
+    return _expires[1]
+
+
 class NoStoreForSignedInMiddleware:
     """Pages shown to a signed-in person must not be kept by browsers or shared caches."""
 
@@ -80,7 +107,7 @@ class NoStoreForSignedInMiddleware:
                 add_never_cache_headers(response)  # merged with what the view set
             else:  # what add_never_cache_headers gives, without parsing headers
                 response["Cache-Control"] = NEVER_CACHE
-                response["Expires"] = http_date()
+                response["Expires"] = _http_date_now()
         return response
 
 
