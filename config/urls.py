@@ -6,15 +6,15 @@ from ecitizen.core import views as core_views
 
 urlpatterns = [
     path("", include("ecitizen.core.urls")),
-    path("accounts/", include("allauth.urls")),
     path("me/", include("ecitizen.accounts.urls")),
+    path("api/v1/", api.urls),
+    path("accounts/", include("allauth.urls")),
     path("staff/", include("ecitizen.backoffice.urls")),
     path("services/", include("ecitizen.catalogue.urls")),
     path("applications/", include("ecitizen.applications.urls")),
     path("payments/", include("ecitizen.payments.urls")),
     path("consultations/", include("ecitizen.consultations.urls")),
     path("participate/budgets/", include("ecitizen.budgeting.urls")),
-    path("api/v1/", api.urls),
     path("healthz", core_views.healthz, name="healthz"),
     path("verify/<str:number>/", permit_views.permit_verify, name="permit_verify"),
     path("permits/<str:number>.pdf", permit_views.permit_download, name="permit_download"),

@@ -7,7 +7,6 @@ from typing import Any
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.urls import URLPattern, URLResolver, re_path
-from django.utils.cache import add_never_cache_headers
 from ninja import NinjaAPI
 
 from ecitizen.api import apis
@@ -15,6 +14,7 @@ from ecitizen.api.docs import LocalSwagger
 from ecitizen.api.errors import error_response, install_error_handlers
 from ecitizen.applications import apis as applications_apis
 from ecitizen.catalogue import apis as catalogue_apis
+from ecitizen.core.middleware import never_cache
 from ecitizen.payments import apis as payments_apis
 
 
@@ -31,7 +31,7 @@ def _json_errors(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespons
         if isinstance(response, HttpResponseNotAllowed):
             return error_response(405, headers={"Allow": response["Allow"]})
         if getattr(request, "auth", None) is not None:
-            add_never_cache_headers(response)
+            never_cache(response)
         return response
 
     return wrapper

@@ -94,6 +94,15 @@ def _http_date_now() -> str:
     return _expires[1]
 
 
+def never_cache(response: HttpResponse) -> None:
+    """``add_never_cache_headers``, without parsing headers when the view set none."""
+    if "Cache-Control" in response or "Expires" in response:
+        add_never_cache_headers(response)  # merged with what the view set
+    else:
+        response["Cache-Control"] = NEVER_CACHE
+        response["Expires"] = _http_date_now()
+
+
 class NoStoreForSignedInMiddleware:
     """Pages shown to a signed-in person must not be kept by browsers or shared caches."""
 
@@ -103,11 +112,7 @@ class NoStoreForSignedInMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
         if request.user.is_authenticated:
-            if "Cache-Control" in response or "Expires" in response:
-                add_never_cache_headers(response)  # merged with what the view set
-            else:  # what add_never_cache_headers gives, without parsing headers
-                response["Cache-Control"] = NEVER_CACHE
-                response["Expires"] = _http_date_now()
+            never_cache(response)
         return response
 
 

@@ -1,8 +1,11 @@
 """``{% page_head %}``, ``{% page_header %}`` and ``{% page_footer %}`` for base.html, and
 ``{% once %}`` for the parts of other pages that are the same for everyone."""
 
+import re
+
 from django import template
-from django.template.base import FilterExpression, NodeList, Parser, Token
+from django.template.base import FilterExpression, NodeList, Parser, Token, token_kwargs
+from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
 
 from ecitizen.core import chrome
@@ -50,27 +53,59 @@ def page_messages(context: template.Context) -> SafeString:
     return chrome.page_messages(context.get("messages") or ())
 
 
+_SLOT = re.compile("\ue001([a-z_]+)\ue001")
+
+
 class OnceNode(template.Node):
-    def __init__(self, name: str, vary_on: list[FilterExpression], nodelist: NodeList) -> None:
+    def __init__(
+        self,
+        name: str,
+        vary_on: list[FilterExpression],
+        slots: dict[str, FilterExpression],
+        nodelist: NodeList,
+    ) -> None:
         self.name = name
         self.vary_on = vary_on
+        self.slots = slots
         self.nodelist = nodelist
+
+    def _render_with_placeholders(self, context: template.Context) -> str:
+        with context.push({name: f"\ue001{name}\ue001" for name in self.slots}):
+            return self.nodelist.render(context)
 
     def render(self, context: template.Context) -> str:
         key = (self.name, *(value.resolve(context) for value in self.vary_on))
-        html = chrome.rendered_once(key, lambda: self.nodelist.render(context), _page(context))
-        return mark_safe(html)  # noqa: S308 - rendered (and escaped) by the template engine
+        html = chrome.rendered_once(
+            key, lambda: self._render_with_placeholders(context), _page(context)
+        )
+        if self.slots:
+            values = {
+                name: conditional_escape(value.resolve(context))
+                for name, value in self.slots.items()
+            }
+            html = _SLOT.sub(lambda slot: values[slot.group(1)], html)
+        return mark_safe(html)  # noqa: S308 - rendered by the engine; slot values escaped
 
 
 @register.tag
 def once(parser: Parser, token: Token) -> OnceNode:
-    """``{% once "name" [value ...] %}...{% endonce %}``: rendered once per web process for
-    each language and each combination of the (few-valued) ``value``s, then reused; for text,
-    links and headings that are the same for everyone, never anything personal. Translating
-    and reversing URLs cost more than the rest of a typical page."""
+    """``{% once "name" [value ...] [with slot=value ...] %}...{% endonce %}``: rendered once
+    per web process for each language and each combination of the (few-valued) ``value``s,
+    then reused; for text, links and headings that are the same for everyone. Personal values
+    go in slots: inside the block ``{{ slot }}`` is a placeholder, filled (escaped) with this
+    request's value each time. Translating and reversing URLs cost more than the rest of a
+    typical page."""
     bits = token.split_contents()
     if len(bits) < 2 or bits[1][0] not in "\"'" or bits[1][0] != bits[1][-1]:
         raise template.TemplateSyntaxError("{% once %} needs a quoted name first.")
+    vary_on, slots = bits[2:], {}
+    if "with" in vary_on:
+        at = vary_on.index("with")
+        slots = token_kwargs(vary_on[at + 1 :], parser)
+        if not slots or len(slots) != len(vary_on) - at - 1:
+            raise template.TemplateSyntaxError("{% once ... with %} needs name=value pairs.")
+        vary_on = vary_on[:at]
     nodelist = parser.parse(("endonce",))
     parser.delete_first_token()
-    return OnceNode(bits[1][1:-1], [parser.compile_filter(bit) for bit in bits[2:]], nodelist)
+    compiled = [parser.compile_filter(bit) for bit in vary_on]
+    return OnceNode(bits[1][1:-1], compiled, slots, nodelist)

@@ -82,3 +82,27 @@ def test_page_messages_are_alerts_of_their_kind_and_escaped() -> None:
     assert "&lt;b&gt;No&lt;/b&gt;" in html and "<b>" not in html
     assert 'usa-alert--success usa-alert--slim margin-bottom-2" role="status"' in html
     assert chrome.page_messages([]) == ""
+
+
+def test_once_fills_its_slots_with_each_requests_values_escaped() -> None:
+    from django.template import Context, Template
+
+    page = Template(
+        '{% load i18n ecitizen_chrome %}{% once "test-slots" with name=person.name email=email %}'
+        "<p>{% blocktranslate %}Signed in as {{ name }}.{% endblocktranslate %}</p>"
+        "<p>{{ email }}</p>{% endonce %}"
+    )
+
+    def render(name: str, email: str) -> str:
+        return page.render(Context({"person": {"name": name}, "email": email}))
+
+    assert render("Ana", "ana@example.org") == "<p>Signed in as Ana.</p><p>ana@example.org</p>"
+    assert render("<b>Bo</b>", "bo@example.org") == (
+        "<p>Signed in as &lt;b&gt;Bo&lt;/b&gt;.</p><p>bo@example.org</p>"
+    )
+    # A value that looks like a slot is shown as it is, never filled in again.
+    assert render("\ue001email\ue001", "cy@example.org") == (
+        "<p>Signed in as \ue001email\ue001.</p><p>cy@example.org</p>"
+    )
+    with translation.override("fr"):
+        assert render("Ana", "a@b.c") == "<p>Connecté en tant que Ana.</p><p>a@b.c</p>"
