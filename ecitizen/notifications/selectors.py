@@ -160,10 +160,18 @@ def inbox_message(user: User, pk: int) -> Message | None:
     return Message.objects.filter(recipient=user, channel=Channel.INBOX, pk=pk).first()
 
 
+#: Set on the session's user by their statement (``accounts.backends``): the count when the
+#: request began. Services that change the person's inbox forget it (``unread_count_forget``).
+UNREAD_AT_REQUEST_START = "inbox_unread_at_request_start"
+
+
 @functools.cache
-def _unread_count_sql(vendor: str) -> str:
-    """The fixed values are written into the SQL, not bound: SQLite plans a statement again
-    for every new binding of a value that a partial index depends on (5x the cost here)."""
+def unread_count_sql(user_id: str = "%s", area_id: str = "%s") -> str:
+    """The count as one SQL expression, for the person and district given as SQL (columns of
+    an enclosing statement, or parameters), with the time as two parameters in between.
+
+    The fixed values are written into the SQL, not bound: SQLite plans a statement again for
+    every new binding of a value that a partial index depends on (5x the cost here)."""
     quote = connection.ops.quote_name
     message, alert, areas, read = (
         quote(model._meta.db_table) for model in (Message, Alert, Alert.areas.through, AlertRead)
@@ -172,27 +180,34 @@ def _unread_count_sql(vendor: str) -> str:
         f"'{value}'" for value in (Channel.INBOX, Alert.Status.PUBLISHED, Alert.MsgType.CANCEL)
     )
     return (
-        "SELECT"  # noqa: S608 - table names from the models, quoted; values are our constants
-        f" (SELECT COUNT(*) FROM {message} m WHERE m.recipient_id = %s AND m.channel = {inbox}"
-        "   AND m.read_at IS NULL AND m.archived_at IS NULL)"
+        f"((SELECT COUNT(*) FROM {message} m WHERE m.recipient_id = {user_id}"  # noqa: S608
+        f"   AND m.channel = {inbox} AND m.read_at IS NULL AND m.archived_at IS NULL)"
         f" + (SELECT COUNT(*) FROM {alert} a WHERE a.status = {published}"
         f"   AND a.msg_type <> {cancel} AND a.replaced_at IS NULL"
         "   AND a.starts_at <= %s AND a.expires_at > %s"
         f"   AND (a.all_areas OR EXISTS (SELECT 1 FROM {areas} aa"
-        "     WHERE aa.alert_id = a.id AND aa.area_id = %s))"
+        f"     WHERE aa.alert_id = a.id AND aa.area_id = {area_id}))"
         f"   AND NOT EXISTS (SELECT 1 FROM {read} r"
-        "     WHERE r.alert_id = a.id AND r.user_id = %s AND r.read_at IS NOT NULL))"
+        f"     WHERE r.alert_id = a.id AND r.user_id = {user_id} AND r.read_at IS NOT NULL)))"
     )
 
 
+def unread_count_forget(user: User) -> None:
+    """The person's inbox changed during this request: count again if asked."""
+    user.__dict__.pop(UNREAD_AT_REQUEST_START, None)
+
+
 def unread_count(user: User) -> int:
-    """Unread inbox messages plus unread area alerts in force, exact at every call: one
-    written-out statement (the header shows it on every signed-in page) on the partial index
-    ``notif_unread`` and the few alerts in force."""
+    """Unread inbox messages plus unread area alerts in force: exact, from the session's user
+    statement or one statement of its own (on the partial index ``notif_unread`` and the few
+    alerts in force)."""
+    known = user.__dict__.get(UNREAD_AT_REQUEST_START)
+    if known is not None:
+        return int(known)
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     params = [user.pk, now, now, _area_id(user), user.pk]
     with connection.cursor() as cursor:
-        cursor.execute(_unread_count_sql(connection.vendor), params)
+        cursor.execute(f"SELECT {unread_count_sql()}", params)
         return int(cursor.fetchone()[0])
 
 

@@ -37,6 +37,7 @@ from ecitizen.notifications.preferences import (
     deliverable_channels,
     quiet_until,
 )
+from ecitizen.notifications.selectors import unread_count_forget
 
 Status = Message.Status
 
@@ -148,6 +149,7 @@ def inbox_message_mark(*, actor: User, message: Message, read: bool = True) -> M
         raise PermissionDenied
     message.read_at = timezone.now() if read else None
     Message.objects.filter(pk=message.pk).update(read_at=message.read_at)
+    unread_count_forget(actor)
     return message
 
 
@@ -166,6 +168,7 @@ def inbox_message_archive(*, actor: User, message: Message, archived: bool = Tru
         action="notifications.message.archived" if archived else "notifications.message.restored",
         obj=message,
     )
+    unread_count_forget(actor)
     return message
 
 
@@ -185,6 +188,7 @@ def alert_mark_read(*, actor: User, alert: Alert, archived: bool | None = None) 
         changed.append("archived_at")
     if changed:
         state.save(update_fields=changed)
+    unread_count_forget(actor)
     return state
 
 

@@ -334,12 +334,12 @@ def test_detail_query_count_is_constant(
     client = client_for(resident)
     application = submitted_for(resident, service)
     client.get(url("detail", application.reference))
-    with django_assert_num_queries(7):  # with the header's unread count
+    with django_assert_num_queries(6):
         client.get(url("detail", application.reference))
     for i in range(3):
         InfoRequest.objects.create(application=application, message=f"Q{i}")
         application.events.create(kind="info_requested", message=f"Q{i}")
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(6):
         response = client.get(url("detail", application.reference))
     assert "Q2" in response.text
 
