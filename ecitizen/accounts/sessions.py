@@ -16,7 +16,7 @@ from django.utils import timezone
 
 # Session data whose signature this process has checked, with what it decoded to (as JSON,
 # so each request gets its own copy). A changed or forged string is simply not found here.
-_checked: dict[str, str] = {}
+_checked: dict[bytes | str, str] = {}
 
 
 @receiver(setting_changed)
@@ -43,7 +43,7 @@ class SessionStore(db.SessionStore):
             return {}
         return self.decode(row[0])
 
-    def decode(self, session_data: str) -> dict[str, Any]:
+    def decode(self, session_data: bytes | str) -> dict[str, Any]:
         known = _checked.get(session_data)
         if known is None:
             data = super().decode(session_data)

@@ -2,17 +2,19 @@
 content security policy."""
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Mapping
+from typing import cast
 
 from django.conf import settings
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.middleware import csp
 from django.middleware.locale import LocaleMiddleware
 from django.utils import translation
 from django.utils.cache import add_never_cache_headers, patch_vary_headers
 from django.utils.csp import CSP, build_policy
+from django.utils.functional import SimpleLazyObject
 from django.utils.http import http_date
 
 SESSION_LANGUAGE_KEY = "ecitizen_language"
@@ -20,6 +22,7 @@ SESSION_LAST_SEEN_KEY = "ecitizen_last_seen"
 NEVER_CACHE = "max-age=0, no-cache, no-store, must-revalidate, private"
 
 Handler = Callable[[HttpRequest], HttpResponse]
+Policy = Mapping[str, Collection[str] | str]
 
 
 def remember_language(request: HttpRequest, language: str) -> None:
@@ -39,7 +42,9 @@ class LanguageMiddleware(LocaleMiddleware):
         translation.activate(language or translation.get_language_from_request(request))
         request.LANGUAGE_CODE = translation.get_language()  # type: ignore[attr-defined]
 
-    def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    def process_response(
+        self, request: HttpRequest, response: HttpResponseBase
+    ) -> HttpResponseBase:
         patch_vary_headers(response, ("Accept-Language",))
         response.headers.setdefault("Content-Language", translation.get_language())
         return response
@@ -121,9 +126,9 @@ class ContentSecurityPolicyMiddleware(csp.ContentSecurityPolicyMiddleware):
     the same header on every response, and building it took more Python calls than the
     bare view."""
 
-    _built: dict[int, tuple[dict[str, object], str]] = {}
+    _built: dict[int, tuple[Policy, str]] = {}
 
-    def _header(self, config: dict[str, object], nonce: object) -> str:
+    def _header(self, config: Policy, nonce: SimpleLazyObject | None) -> str:
         built = self._built.get(id(config))
         if built is not None and built[0] is config:
             return built[1]
@@ -138,7 +143,7 @@ class ContentSecurityPolicyMiddleware(csp.ContentSecurityPolicyMiddleware):
             (CSP.HEADER_ENFORCE, "_csp_config", settings.SECURE_CSP),
             (CSP.HEADER_REPORT_ONLY, "_csp_ro_config", settings.SECURE_CSP_REPORT_ONLY),
         ):
-            config = getattr(response, attribute, default)
+            config = cast(Policy, getattr(response, attribute, default))
             if config and header not in response:
                 response.headers[str(header)] = self._header(config, csp.get_nonce(request))
         return response

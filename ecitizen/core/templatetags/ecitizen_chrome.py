@@ -11,13 +11,14 @@ from django.utils.safestring import SafeString, mark_safe
 from ecitizen.core import chrome
 
 register = template.Library()
+_PAGE_KEY = "ecitizen_chrome_page"
 
 
 def _page(context: template.Context) -> chrome.Page:
     """The page's language and URL prefix, looked up once for all its shared parts."""
-    page: chrome.Page | None = context.render_context.get(_page)
+    page: chrome.Page | None = context.render_context.get(_PAGE_KEY)
     if page is None:
-        page = context.render_context[_page] = chrome.current_page()
+        page = context.render_context[_PAGE_KEY] = chrome.current_page()
     return page
 
 
