@@ -1,5 +1,6 @@
 """Authentication backends: Django's and allauth's, loading the signed-in user more cheaply."""
 
+from contextvars import ContextVar
 from typing import Any
 
 from allauth.account.auth_backends import AuthenticationBackend as AllauthBackend
@@ -12,31 +13,70 @@ from ecitizen.accounts.selectors import SECOND_FACTOR_AT_SIGN_IN
 from ecitizen.core.rows import JoinedRows, Part
 from ecitizen.notifications.selectors import UNREAD_AT_REQUEST_START, unread_count_sql
 
-#: The user with their profile (the encrypted national ID left deferred, read on use), whether
-#: they have a second factor (``selectors.has_second_factor``) and their unread count for the
-#: header (``notifications.selectors.unread_count``): one statement for every signed-in request.
-USER_WITH_PROFILE = JoinedRows(
-    "SELECT {columns},"  # noqa: S608 - our own SQL, no outside values
+# The user with their profile (the encrypted national ID left deferred, read on use), whether
+# they have a second factor (``selectors.has_second_factor``) and their unread count for the
+# header (``notifications.selectors.unread_count``). Two parameters: the time, twice.
+_PERSON_COLUMNS = (
+    "{columns},"  # noqa: S608 - our own SQL
     ' EXISTS(SELECT 1 FROM "mfa_authenticator" "a" WHERE "a"."user_id" = "u"."id"),'
     f" {unread_count_sql('"u"."id"', '"p"."area_id"')}"
-    ' FROM "accounts_user" "u"'
-    ' LEFT OUTER JOIN "accounts_profile" "p" ON "p"."user_id" = "u"."id" WHERE "u"."id" = %s',
-    Part(User, "u"),
-    Part(Profile, "p", deferred=("national_id",)),
-    annotations=(SECOND_FACTOR_AT_SIGN_IN, UNREAD_AT_REQUEST_START),
 )
+_PROFILE_JOIN = ' LEFT OUTER JOIN "accounts_profile" "p" ON "p"."user_id" = "u"."id"'
+_PERSON_PARTS = (Part(User, "u"), Part(Profile, "p", deferred=("national_id",)))
+_PERSON_ANNOTATIONS = (SECOND_FACTOR_AT_SIGN_IN, UNREAD_AT_REQUEST_START)
+
+USER_WITH_PROFILE = JoinedRows(
+    f'SELECT {_PERSON_COLUMNS} FROM "accounts_user" "u"{_PROFILE_JOIN} WHERE "u"."id" = %s',  # noqa: S608 - our own SQL
+    *_PERSON_PARTS,
+    annotations=_PERSON_ANNOTATIONS,
+)
+
+#: A session with its signed-in person, if any (``accounts.sessions.SessionStore.load``).
+SESSION_WITH_USER = JoinedRows(
+    f'SELECT {_PERSON_COLUMNS}, "s"."session_data" FROM "accounts_session" "s"'  # noqa: S608
+    ' LEFT OUTER JOIN "accounts_user" "u" ON "u"."id" = "s"."user_id"'
+    f"{_PROFILE_JOIN}"
+    ' WHERE "s"."session_key" = %s AND "s"."expire_date" > %s',
+    *_PERSON_PARTS,
+    annotations=(*_PERSON_ANNOTATIONS, "session_data"),
+)
+
+#: The session whose person is being authenticated (set around ``auth.get_user`` by
+#: ``accounts.middleware``): its statement has already read that person.
+authenticating_session: ContextVar[Any] = ContextVar("authenticating_session", default=None)
+
+
+def _now() -> Any:
+    return connection.ops.adapt_datetimefield_value(timezone.now())
+
+
+def _person(instances: list[Any], annotations: dict[str, Any]) -> User | None:
+    user, profile = instances
+    if user is None:
+        return None
+    assert isinstance(user, User)
+    for name in _PERSON_ANNOTATIONS:
+        setattr(user, name, annotations[name])
+    link_profile(user, profile)
+    return user
 
 
 def user_with_profile(user_id: Any) -> User | None:
     """One statement, no ORM query building: this runs on every signed-in request."""
-    now = connection.ops.adapt_datetimefield_value(timezone.now())
-    instances = USER_WITH_PROFILE.fetch_one([now, now, int(user_id)])
-    if instances is None:
+    now = _now()
+    row = USER_WITH_PROFILE.fetch_row([now, now, int(user_id)])
+    return None if row is None else _person(*row)
+
+
+def session_with_user(session_key: str) -> tuple[str, User | None] | None:
+    """A session's data (still signed) and its signed-in person, or None if there is no such
+    session or it has expired."""
+    now = _now()
+    row = SESSION_WITH_USER.fetch_row([now, now, session_key, now])
+    if row is None:
         return None
-    user, profile = instances
-    assert isinstance(user, User)
-    link_profile(user, profile)
-    return user
+    instances, annotations = row
+    return annotations["session_data"], _person(instances, annotations)
 
 
 def link_profile(user: User, profile: Any) -> None:
@@ -49,11 +89,14 @@ def link_profile(user: User, profile: Any) -> None:
 
 class _UserWithProfile:
     """The user of every signed-in request comes with their profile in the same query: the
-    language middleware, the header and most pages read it."""
+    language middleware, the header and most pages read it; for a session, that query is the
+    session's own."""
 
     def get_user(self, user_id: Any) -> User | None:
         try:
-            user = user_with_profile(user_id)
+            user = getattr(authenticating_session.get(), "prefetched_user", None)
+            if user is None or user.pk != int(user_id):
+                user = user_with_profile(user_id)
         except (TypeError, ValueError):
             return None
         if user is None:

@@ -40,7 +40,7 @@ class JoinedRows:
     ``fetch_one`` returns one instance per part (``None`` for a part that an outer join did not
     find), or ``None`` when no row matched. Columns the SQL selects after ``{columns}`` are set,
     as they come, on the first part's instance under the names in ``annotations`` (like the
-    ORM's ``annotate``)."""
+    ORM's ``annotate``); ``fetch_row`` gives them apart instead."""
 
     def __init__(
         self, sql: str, *parts: Part, annotations: tuple[str, ...] = (), using: str = "default"
@@ -70,7 +70,8 @@ class JoinedRows:
         sql = self._template.format(columns=", ".join(columns))
         return sql, converters, expressions
 
-    def fetch_one(self, params: Sequence[Any]) -> list[Model | None] | None:
+    def fetch_row(self, params: Sequence[Any]) -> tuple[list[Model | None], dict[str, Any]] | None:
+        """The instances, and the values of the annotations (not set on any instance)."""
         connection = connections[self.using]
         prepared = self._prepared.get(connection)
         if prepared is None:
@@ -96,6 +97,13 @@ class JoinedRows:
                 None if primary_key is None else part.model.from_db(self.using, names, part_values)
             )
             start = end
-        for name, value in zip(self.annotations, values[start:], strict=True):
+        return instances, dict(zip(self.annotations, values[start:], strict=True))
+
+    def fetch_one(self, params: Sequence[Any]) -> list[Model | None] | None:
+        row = self.fetch_row(params)
+        if row is None:
+            return None
+        instances, annotations = row
+        for name, value in annotations.items():
             setattr(instances[0], name, value)
         return instances

@@ -35,8 +35,8 @@ def test_a_signed_in_residents_request_needs_no_staff_role_query(client, django_
     resident = UserFactory()
     client.force_login(resident)
     client.get("/me/")
-    # session; user with profile, second-factor status and unread count
-    with django_assert_num_queries(2):
+    # one statement: the session, its person, their profile, second factor and unread count
+    with django_assert_num_queries(1):
         assert client.get("/me/").status_code == 200
 
 

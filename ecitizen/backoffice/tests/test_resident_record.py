@@ -113,14 +113,14 @@ def test_the_access_log_page_runs_a_constant_number_of_queries(
             )
 
     add_accesses(1)
-    # session; user with profile (and the header's unread count); the page of accesses; its
+    # the session with its person (and the header's unread count); the page of accesses; its
     # count (a resident: no role query)
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(3):
         response = client.get("/me/who-accessed-my-data/")
     assert response.content.decode().count("<tr>") == 1 + 1  # header + one row
 
     add_accesses(6)
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(3):
         response = client.get("/me/who-accessed-my-data/")
     assert response.content.decode().count("<tr>") == 1 + 7
 

@@ -69,15 +69,15 @@ def test_inbox_queries_do_not_grow_with_messages(
     client = signed_in(user)
     tell(user, 3)
     client.get("/inbox/")  # warm the session
-    # session, user with profile and header count (a resident: no staff-role query), page of
-    # messages; the district's alerts (none) come from the process's cache; no count of all
-    # messages.
-    with django_assert_num_queries(3):
+    # the session with its person, profile and header count (a resident: no staff-role
+    # query), the page of messages; the district's alerts (none) come from the process's
+    # cache; no count of all messages.
+    with django_assert_num_queries(2):
         client.get("/inbox/")
     tell(user, 30)
     cache.clear()
     client.get("/inbox/")
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(2):
         response = client.get("/inbox/")
     page = response.content.decode()
     assert page.count('class="ec-card margin-bottom-1"') == 20 and ">Next<" in page
@@ -93,7 +93,7 @@ def test_the_header_count_is_exact_at_once_and_costs_no_query_of_its_own(
     client = signed_in(user)
     badge = re.compile(r'Inbox <span class="usa-tag">(\d+)<')
     assert badge.findall(client.get("/me/notifications/").content.decode()) == ["1"]
-    with django_assert_num_queries(3):  # session, user with profile and count, preferences
+    with django_assert_num_queries(2):  # the session with its person and count; preferences
         client.get("/me/notifications/")
     tell(user, 3)  # another process telling the resident needs no cache to be forgotten
     assert badge.findall(client.get("/me/notifications/").content.decode()) == ["3"]
@@ -270,7 +270,7 @@ def test_a_new_alert_shows_at_once_though_district_alerts_are_cached(
     page = client.get("/inbox/").content.decode()
     assert "Flooding" in page and f"/inbox/alerts/{alert.pk}/" in page
     # With alerts in the district: one more query, the resident's read state.
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(3):
         client.get("/inbox/")
     assert client.post(f"/inbox/alerts/{alert.pk}/dismiss/").status_code == 302
     assert "Flooding" not in client.get("/inbox/").content.decode()
