@@ -7,7 +7,8 @@ and the unread count. Rendering them through the template engine cost more than 
 on every page.
 """
 
-from collections.abc import Callable, Iterable
+import re
+from collections.abc import Callable, Iterable, Mapping
 
 from django.conf import settings
 from django.contrib.messages.storage.base import Message
@@ -22,11 +23,20 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-# Placeholders from Unicode's private use area: never in a translation or a URL, and left
-# alone by HTML escaping.
-CSRF_TOKEN = "\ue000csrf\ue000"  # noqa: S105 - a placeholder, not a secret
-NEXT_PATH = "\ue000next\ue000"
-INBOX_BADGE = "\ue000badge\ue000"
+# Slots: placeholders from Unicode's private use area (never in a translation or a URL, and
+# left alone by HTML escaping), rendered once and filled with each request's values.
+_SLOT = re.compile("\ue000([a-z_]+)\ue000")
+
+
+def slot(name: str) -> str:
+    return f"\ue000{name}\ue000"
+
+
+def fill_slots(html: str, values: Mapping[str, str]) -> str:
+    """Each slot replaced by its (already escaped) value, in one pass: a value that looks like
+    a slot stays as it is."""
+    return _SLOT.sub(lambda found: values[found.group(1)], html)
+
 
 _rendered: dict[tuple[object, ...], str] = {}
 
@@ -63,9 +73,7 @@ def _render_once(template: str, page: Page | None, **flags: bool) -> str:
             "PLATFORM_NAME": settings.PLATFORM_NAME,
             "LANGUAGE_CODE": get_language(),
             "LANGUAGES": settings.LANGUAGES,
-            "csrf_token": CSRF_TOKEN,
-            "next_path": NEXT_PATH,
-            "inbox_badge": INBOX_BADGE,
+            **{name: slot(name) for name in ("csrf_token", "next_path", "inbox_badge")},
             **flags,
         }
         return render_to_string(template, context)
@@ -100,11 +108,12 @@ def page_header(
         if unread
         else ""
     )
-    return mark_safe(  # noqa: S308 - every value put in is escaped
-        html.replace(CSRF_TOKEN, escape(csrf_token))
-        .replace(NEXT_PATH, escape(request.get_full_path()))
-        .replace(INBOX_BADGE, badge)
-    )
+    values = {
+        "csrf_token": escape(csrf_token),
+        "next_path": escape(request.get_full_path()),
+        "inbox_badge": badge,
+    }
+    return mark_safe(fill_slots(html, values))  # noqa: S308 - every value put in is escaped
 
 
 _MESSAGE = (

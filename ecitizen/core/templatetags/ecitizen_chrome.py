@@ -1,8 +1,6 @@
 """``{% page_head %}``, ``{% page_header %}`` and ``{% page_footer %}`` for base.html, and
 ``{% once %}`` for the parts of other pages that are the same for everyone."""
 
-import re
-
 from django import template
 from django.template.base import FilterExpression, NodeList, Parser, Token, token_kwargs
 from django.utils.html import conditional_escape
@@ -54,9 +52,6 @@ def page_messages(context: template.Context) -> SafeString:
     return chrome.page_messages(context.get("messages") or ())
 
 
-_SLOT = re.compile("\ue001([a-z_]+)\ue001")
-
-
 class OnceNode(template.Node):
     def __init__(
         self,
@@ -71,7 +66,7 @@ class OnceNode(template.Node):
         self.nodelist = nodelist
 
     def _render_with_placeholders(self, context: template.Context) -> str:
-        with context.push({name: f"\ue001{name}\ue001" for name in self.slots}):
+        with context.push({name: chrome.slot(name) for name in self.slots}):
             return self.nodelist.render(context)
 
     def render(self, context: template.Context) -> str:
@@ -84,7 +79,7 @@ class OnceNode(template.Node):
                 name: conditional_escape(value.resolve(context))
                 for name, value in self.slots.items()
             }
-            html = _SLOT.sub(lambda slot: values[slot.group(1)], html)
+            html = chrome.fill_slots(html, values)
         return mark_safe(html)  # noqa: S308 - rendered by the engine; slot values escaped
 
 

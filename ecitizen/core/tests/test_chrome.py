@@ -101,8 +101,8 @@ def test_once_fills_its_slots_with_each_requests_values_escaped() -> None:
         "<p>Signed in as &lt;b&gt;Bo&lt;/b&gt;.</p><p>bo@example.org</p>"
     )
     # A value that looks like a slot is shown as it is, never filled in again.
-    assert render("\ue001email\ue001", "cy@example.org") == (
-        "<p>Signed in as \ue001email\ue001.</p><p>cy@example.org</p>"
+    assert render("\ue000email\ue000", "cy@example.org") == (
+        "<p>Signed in as \ue000email\ue000.</p><p>cy@example.org</p>"
     )
     with translation.override("fr"):
         assert render("Ana", "a@b.c") == "<p>Connecté en tant que Ana.</p><p>a@b.c</p>"
