@@ -9,7 +9,7 @@ from django.db import connection
 from django.utils import timezone
 
 from ecitizen.accounts.models import Profile, User
-from ecitizen.accounts.selectors import SECOND_FACTOR_AT_SIGN_IN
+from ecitizen.accounts.selectors import SECOND_FACTOR_AT_REQUEST_START
 from ecitizen.core.rows import JoinedRows, Part
 from ecitizen.notifications.selectors import UNREAD_AT_REQUEST_START, unread_count_sql
 
@@ -23,7 +23,7 @@ _PERSON_COLUMNS = (
 )
 _PROFILE_JOIN = ' LEFT OUTER JOIN "accounts_profile" "p" ON "p"."user_id" = "u"."id"'
 _PERSON_PARTS = (Part(User, "u"), Part(Profile, "p", deferred=("national_id",)))
-_PERSON_ANNOTATIONS = (SECOND_FACTOR_AT_SIGN_IN, UNREAD_AT_REQUEST_START)
+_PERSON_ANNOTATIONS = (SECOND_FACTOR_AT_REQUEST_START, UNREAD_AT_REQUEST_START)
 
 USER_WITH_PROFILE = JoinedRows(
     f'SELECT {_PERSON_COLUMNS} FROM "accounts_user" "u"{_PROFILE_JOIN} WHERE "u"."id" = %s',  # noqa: S608 - our own SQL

@@ -28,9 +28,9 @@ def profile_for(user: User) -> Profile:
         return profile
 
 
-#: Set by the session's user statement (``backends.USER_WITH_PROFILE``): whether the person had
+#: Set by the person's statement (``backends.SESSION_WITH_USER``): whether the person had
 #: a second factor when their request began, which is when every check of it is made.
-SECOND_FACTOR_AT_SIGN_IN = "second_factor_enrolled"
+SECOND_FACTOR_AT_REQUEST_START = "second_factor_enrolled"
 
 
 def has_second_factor(user: User) -> bool:
@@ -39,7 +39,7 @@ def has_second_factor(user: User) -> bool:
     since every staff page and the account page ask it."""
     if not user.is_authenticated:
         return False
-    known = getattr(user, SECOND_FACTOR_AT_SIGN_IN, None)
+    known = getattr(user, SECOND_FACTOR_AT_REQUEST_START, None)
     if known is not None:
         return bool(known)
     table = connection.ops.quote_name(Authenticator._meta.db_table)

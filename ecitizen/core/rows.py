@@ -38,9 +38,8 @@ class Part:
 class JoinedRows:
     """``sql`` has a ``{columns}`` placeholder for the columns of ``parts``, in order;
     ``fetch_one`` returns one instance per part (``None`` for a part that an outer join did not
-    find), or ``None`` when no row matched. Columns the SQL selects after ``{columns}`` are set,
-    as they come, on the first part's instance under the names in ``annotations`` (like the
-    ORM's ``annotate``); ``fetch_row`` gives them apart instead."""
+    find), or ``None`` when no row matched. ``fetch_row`` also gives the columns the SQL selects
+    after ``{columns}``, as they come, under the names in ``annotations``."""
 
     def __init__(
         self, sql: str, *parts: Part, annotations: tuple[str, ...] = (), using: str = "default"
@@ -101,9 +100,4 @@ class JoinedRows:
 
     def fetch_one(self, params: Sequence[Any]) -> list[Model | None] | None:
         row = self.fetch_row(params)
-        if row is None:
-            return None
-        instances, annotations = row
-        for name, value in annotations.items():
-            setattr(instances[0], name, value)
-        return instances
+        return None if row is None else row[0]
