@@ -28,23 +28,29 @@ def alerts_changed() -> None:
         cache.set(ALERTS_VERSION_KEY, 1, timeout=None)
 
 
-def active_alerts(now: Any = None) -> QuerySet[Alert]:
-    """Alerts in force: published, started, not expired, not replaced by an update or
-    cancellation, and not themselves cancellations."""
-    now = now or timezone.now()
+def _unexpired_alerts(now: Any) -> QuerySet[Alert]:
+    """Published, not expired, not replaced by an update or cancellation, and not themselves
+    cancellations (started or not)."""
     return Alert.objects.filter(
-        status=Alert.Status.PUBLISHED,
-        starts_at__lte=now,
-        expires_at__gt=now,
-        replaced_at__isnull=True,
+        status=Alert.Status.PUBLISHED, expires_at__gt=now, replaced_at__isnull=True
     ).exclude(msg_type=Alert.MsgType.CANCEL)
 
 
-def alerts_for_area(area_id: int | None, now: Any = None) -> QuerySet[Alert]:
-    alerts = active_alerts(now)
+def _in_area(alerts: QuerySet[Alert], area_id: int | None) -> QuerySet[Alert]:
+    """For one district (``None``: residents without one): its alerts and everyone's."""
     if area_id is None:
         return alerts.filter(all_areas=True)
     return alerts.filter(Q(all_areas=True) | Q(areas__id=area_id)).distinct()
+
+
+def active_alerts(now: Any = None) -> QuerySet[Alert]:
+    """Alerts in force: unexpired (see above) and started."""
+    now = now or timezone.now()
+    return _unexpired_alerts(now).filter(starts_at__lte=now)
+
+
+def alerts_for_area(area_id: int | None, now: Any = None) -> QuerySet[Alert]:
+    return _in_area(active_alerts(now), area_id)
 
 
 def _area_id(user: User) -> int | None:
@@ -65,14 +71,8 @@ def district_alerts(area_id: int | None, version: int) -> list[Alert]:
     key = (area_id, version)
     cached = _district_alerts.get(key)
     if cached is None or cached[0] < time.monotonic():
-        now = timezone.now()
         unexpired = (
-            Alert.objects.filter(
-                status=Alert.Status.PUBLISHED, expires_at__gt=now, replaced_at__isnull=True
-            )
-            .exclude(msg_type=Alert.MsgType.CANCEL)
-            .filter(Q(all_areas=True) | Q(areas__id=area_id) if area_id else Q(all_areas=True))
-            .distinct()
+            _in_area(_unexpired_alerts(timezone.now()), area_id)
             .prefetch_related("areas")
             .order_by("-published_at")
         )
