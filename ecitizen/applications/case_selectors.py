@@ -11,13 +11,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.paginator import Page, Paginator
-from django.db.models import F, Prefetch, Q, Sum
+from django.db import connection
+from django.db.models import Prefetch, Q, Sum
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from ecitizen.accounts.models import StaffRole, User
+from ecitizen.accounts.backends import link_profile
+from ecitizen.accounts.models import Profile, StaffRole, User
 from ecitizen.accounts.selectors import staff_roles, user_has_role
 from ecitizen.applications import case_counts, engine
 from ecitizen.applications.casework import (
@@ -36,9 +38,10 @@ from ecitizen.applications.models import (
 )
 from ecitizen.applications.selectors import district_choices, status_tag_class
 from ecitizen.applications.timeline import EVENT_LABELS
-from ecitizen.catalogue.models import Service
+from ecitizen.catalogue.models import Service, ServiceVersion
 from ecitizen.core.i18n import tr
 from ecitizen.core.models import Agency
+from ecitizen.core.rows import JoinedRows, Part
 from ecitizen.core.workdays import add_working_days, public_holidays, working_days_between
 from ecitizen.payments.models import LedgerEntry, Payment
 
@@ -156,20 +159,6 @@ def sla_state(
     return SlaState("due_soon" if soon else "on_track", label, days)
 
 
-def _sla_filter(code: str, today: datetime.date, holidays: set[datetime.date]) -> Q:
-    soon_limit = add_working_days(today, DUE_SOON_WORKING_DAYS, holidays)
-    running = Q(status__in=Application.OPEN_STATUSES, clock_paused_at__isnull=True)
-    if code == "overdue":
-        return running & Q(due_date__lt=today)
-    if code == "due_soon":
-        return running & Q(due_date__gte=today, due_date__lte=soon_limit)
-    if code == "on_track":
-        return running & Q(due_date__gt=soon_limit)
-    if code == "paused":
-        return Q(status__in=Application.OPEN_STATUSES, clock_paused_at__isnull=False)
-    return Q()
-
-
 # --- the queue -------------------------------------------------------------------------------
 
 
@@ -206,50 +195,153 @@ class Queue:
     summary: QueueSummary
 
 
+SLA_CODES = ("overdue", "due_soon", "on_track", "paused")
+
+
+def _in(values: Any) -> str:
+    """Our own constants (statuses, roles) as an SQL list of literals (as the queue indexes'
+    predicates are written)."""
+    return "(" + ", ".join(f"'{value}'" for value in values) + ")"
+
+
+SERVICES_WITH_TITLE = JoinedRows(
+    'SELECT {columns} FROM "catalogue_service" "s"'
+    ' LEFT OUTER JOIN "catalogue_serviceversion" "v" ON "v"."id" = "s"."published_version_id"'
+    ' WHERE "s"."agency_id" = %s',
+    Part(Service, "s", only=("slug", "published_version")),
+    Part(ServiceVersion, "v", only=("title",)),
+)
+
+
 def queue_services(agency: Agency) -> list[tuple[int, str]]:
     """(id, title) of the agency's services, in title order (the slug if never published).
-    Only the title column is read (not the published version's form definition)."""
-    services = Service.objects.filter(agency=agency).values_list(
-        "pk", "slug", "published_version_id", "published_version__title"
+    Only the title is read (not the published version's form definition)."""
+    services = (
+        (service.pk, tr(version.title) if isinstance(version, ServiceVersion) else service.slug)  # type: ignore[union-attr]
+        for service, version in SERVICES_WITH_TITLE.fetch_all([agency.pk])
     )
-    return sorted(
-        ((pk, tr(title) if version_id else slug) for pk, slug, version_id, title in services),
-        key=lambda item: item[1].lower(),
-    )
+    return sorted(services, key=lambda item: item[1].lower())
+
+
+OFFICERS = JoinedRows(
+    'SELECT {columns} FROM "accounts_user" "u"'  # noqa: S608 - our own SQL
+    ' LEFT OUTER JOIN "accounts_profile" "p" ON "p"."user_id" = "u"."id"'
+    ' WHERE "u"."is_active" = %s AND EXISTS(SELECT 1 FROM "accounts_staffrole" "r"'
+    ' WHERE "r"."user_id" = "u"."id" AND "r"."agency_id" = %s'
+    f' AND "r"."role" IN {_in(CASE_ROLES)})',
+    Part(User, "u", only=("email",)),
+    Part(Profile, "p", only=("user", "legal_name")),
+)
 
 
 def agency_officers(agency: Agency) -> list[tuple[int, str]]:
     """(id, name) of the staff who may be given this agency's cases (case officers and agency
     admins), in name order."""
-    officers = (
-        User.objects.filter(
-            is_active=True, staff_roles__agency=agency, staff_roles__role__in=CASE_ROLES
-        )
-        .values_list("pk", "email", "profile__legal_name")
-        .distinct()
-    )
-    # As ``staff_name``: the legal name, else the email address.
-    return sorted(
-        ((pk, legal_name or email) for pk, email, legal_name in officers),
-        key=lambda item: item[1].lower(),
-    )
+    officers = []
+    for user, profile in OFFICERS.fetch_all([True, agency.pk]):
+        assert isinstance(user, User)
+        link_profile(user, profile)
+        officers.append((user.pk, staff_name(user)))
+    return sorted(officers, key=lambda item: item[1].lower())
 
 
-# All a queue row loads, for the work queue page and the API's queue (never the answers, nor
-# the version's form definition).
-QUEUE_ROW_FIELDS = (
-    "reference",
-    "status",
-    "agency_id",
-    "service_id",
-    "due_date",
-    "submitted_at",
-    "clock_paused_at",
-    "service_version__title",
-    "service_version__number",
-    "assignee__email",
-    "assignee__profile__legal_name",
+# The cases of a queue's page with only what a row shows (never the answers, nor the version's
+# form definition), most urgent first: due date, submission, id (the order of the queue
+# indexes). ``{where}`` is ``_queue_where``'s; the last two parameters are LIMIT and OFFSET.
+_CASES = ' FROM "applications_application" "a" WHERE {where}'
+QUEUE_PAGE = JoinedRows(
+    'SELECT {columns} FROM "applications_application" "a"'
+    ' INNER JOIN "catalogue_serviceversion" "v" ON "v"."id" = "a"."service_version_id"'
+    ' LEFT OUTER JOIN "accounts_user" "u" ON "u"."id" = "a"."assignee_id"'
+    ' LEFT OUTER JOIN "accounts_profile" "p" ON "p"."user_id" = "u"."id"'
+    ' WHERE {where} ORDER BY "a"."due_date" ASC NULLS LAST, "a"."submitted_at" ASC NULLS LAST,'
+    ' "a"."id" ASC LIMIT %s OFFSET %s',
+    Part(
+        Application,
+        "a",
+        only=(
+            "reference",
+            "status",
+            "agency",
+            "service",
+            "service_version",
+            "assignee",
+            "due_date",
+            "submitted_at",
+            "clock_paused_at",
+        ),
+    ),
+    Part(ServiceVersion, "v", only=("title", "number")),
+    Part(User, "u", only=("email",)),
+    Part(Profile, "p", only=("user", "legal_name")),
 )
+
+
+def _queue_where(
+    *, user: User, agency: Agency, filters: QueueFilters, today: datetime.date, soon: datetime.date
+) -> tuple[str, list[Any]]:
+    """The SQL condition (over ``"a"``) and parameters selecting a queue's cases; ``soon`` is
+    the last day that counts as due soon. Statuses: "" the open ones, "all" every case."""
+    adapt = connection.ops.adapt_datefield_value
+    where = ['"a"."agency_id" = %s', f'"a"."status" NOT IN {_in(NOT_CASES)}']
+    params: list[Any] = [agency.pk]
+    if filters.status == "":
+        where.append(f'"a"."status" IN {_in(Application.OPEN_STATUSES)}')
+    elif filters.status != "all":
+        where.append('"a"."status" = %s')
+        params.append(filters.status)
+    if filters.service:
+        where.append('"a"."service_id" = %s')
+        params.append(filters.service)
+    if filters.sla in SLA_CODES:
+        where.append(f'"a"."status" IN {_in(Application.OPEN_STATUSES)}')
+        paused = "NOT NULL" if filters.sla == "paused" else "NULL"
+        where.append(f'"a"."clock_paused_at" IS {paused}')
+        if filters.sla == "overdue":
+            where.append('"a"."due_date" < %s')
+            params.append(adapt(today))
+        elif filters.sla == "due_soon":
+            where.append('"a"."due_date" >= %s AND "a"."due_date" <= %s')
+            params += [adapt(today), adapt(soon)]
+        elif filters.sla == "on_track":
+            where.append('"a"."due_date" > %s')
+            params.append(adapt(soon))
+    if filters.assignee == "none":
+        where.append('"a"."assignee_id" IS NULL')
+    elif filters.assignee == "me" or filters.assignee.isdigit():
+        where.append('"a"."assignee_id" = %s')
+        params.append(user.pk if filters.assignee == "me" else int(filters.assignee))
+    return " AND ".join(where), params
+
+
+class _QueueCases:
+    """The cases a queue's filters select, as ``Paginator`` pages them: counted and sliced
+    in hand-written SQL (``QUEUE_PAGE``), each with its version and assignee (and their
+    profile) as ``select_related`` would leave them."""
+
+    def __init__(self, where: str, params: list[Any], count: int | None) -> None:
+        self.where, self.params, self.known_count = where, params, count
+
+    def count(self) -> int:
+        if self.known_count is None:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT COUNT(*)" + _CASES.format(where=self.where), self.params)
+                self.known_count = int(cursor.fetchone()[0])
+        return self.known_count
+
+    def __getitem__(self, page: slice) -> list[Application]:
+        limit, offset = page.stop - page.start, page.start
+        cases = []
+        for application, version, assignee, profile in QUEUE_PAGE.fetch_all(
+            [*self.params, limit, offset], where=self.where
+        ):
+            assert isinstance(application, Application)
+            Application.service_version.field.set_cached_value(application, version)
+            Application.assignee.field.set_cached_value(application, assignee)
+            if assignee is not None:
+                link_profile(assignee, profile)  # type: ignore[arg-type]
+            cases.append(application)
+        return cases
 
 
 def _count_from_buckets(buckets: list[case_counts.SlaBucket], filters: QueueFilters) -> int | None:
@@ -292,33 +384,12 @@ def case_queue(
         due_soon=case_counts.total(b for b in buckets if b.sla == "due_soon"),
         unassigned=case_counts.total(b for b in buckets if b.unassigned),
     )
-    cases = Application.objects.filter(agency=agency).exclude(status__in=NOT_CASES)
-    if filters.status == "all":
-        pass
-    elif filters.status:
-        cases = cases.filter(status=filters.status)
-    else:
-        cases = cases.filter(status__in=Application.OPEN_STATUSES)
-    if filters.service:
-        cases = cases.filter(service_id=filters.service)
-    if filters.sla:
-        cases = cases.filter(_sla_filter(filters.sla, today, holidays))
-    if filters.assignee == "me":
-        cases = cases.filter(assignee=user)
-    elif filters.assignee == "none":
-        cases = cases.filter(assignee__isnull=True)
-    elif filters.assignee.isdigit():
-        cases = cases.filter(assignee_id=int(filters.assignee))
-    # Only what a row shows: never the answers, nor the version's form definition.
-    cases = (
-        cases.select_related("service_version", "assignee__profile")
-        .only(*QUEUE_ROW_FIELDS)
-        .order_by(F("due_date").asc(nulls_last=True), F("submitted_at").asc(nulls_last=True), "pk")
+    where, params = _queue_where(
+        user=user, agency=agency, filters=filters, today=today, soon=soon_limit
     )
-    paginator = Paginator(cases, per_page)
-    known = _count_from_buckets(buckets, filters)
-    if known is not None:  # the open-case counts answer it: no COUNT over the cases
-        paginator.count = known  # type: ignore[misc]  # (a cached_property)
+    # The open-case counts answer most filters: then no COUNT over the cases.
+    cases = _QueueCases(where, params, count=_count_from_buckets(buckets, filters))
+    paginator: Paginator[Application] = Paginator(cases, per_page)  # type: ignore[arg-type]
     page = paginator.get_page(page_number)
     titles: dict[int, str] = {}  # per service version
     slas: dict[tuple[Any, ...], SlaState] = {}  # cases on a page share due dates

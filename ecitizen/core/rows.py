@@ -2,10 +2,10 @@
 
 Django's ORM spends far longer building a query than SQLite or PostgreSQL take to run it
 (about 0.4 ms against 0.03 ms for a user by primary key, more with each join). The session's
-user and an API token's owner are read on every signed-in request, so those two reads write
-their SQL once and build the instances here, converting each value exactly as the ORM does
-(the backend's converters, then the field's ``from_db_value``: dates on SQLite, JSON,
-encrypted fields). Everything else uses the ORM.
+user and an API token's owner are read on every signed-in request, and the work queue's page
+on every look at it, so those reads write their SQL once and build the instances here,
+converting each value exactly as the ORM does (the backend's converters, then the field's
+``from_db_value``: dates on SQLite, JSON, encrypted fields). Everything else uses the ORM.
 """
 
 import weakref
@@ -23,23 +23,36 @@ Prepared = tuple[str, list[list[Converter]], list[Any]]  # SQL, converters and c
 
 @dataclass(frozen=True)
 class Part:
-    """One model of the SELECT: its table alias and the fields to leave deferred."""
+    """One model of the SELECT: its table alias, and the fields to leave deferred or (as
+    ``QuerySet.only``) the only fields to load besides the primary key."""
 
     model: type[Model]
     alias: str
     deferred: tuple[str, ...] = ()
+    only: tuple[str, ...] = ()
     fields: list[Field] = field(init=False)
+    attnames: list[str] = field(init=False)
+    pk_index: int = field(init=False)
 
     def __post_init__(self) -> None:
-        concrete = [f for f in self.model._meta.concrete_fields if f.name not in self.deferred]
+        concrete = [
+            f
+            for f in self.model._meta.concrete_fields
+            if f.name not in self.deferred
+            and (not self.only or f.primary_key or f.name in self.only or f.attname in self.only)
+        ]
         object.__setattr__(self, "fields", concrete)
+        object.__setattr__(self, "attnames", [f.attname for f in concrete])
+        object.__setattr__(self, "pk_index", concrete.index(self.model._meta.pk))
 
 
 class JoinedRows:
     """``sql`` has a ``{columns}`` placeholder for the columns of ``parts``, in order;
     ``fetch_one`` returns one instance per part (``None`` for a part that an outer join did not
     find), or ``None`` when no row matched. ``fetch_row`` also gives the columns the SQL selects
-    after ``{columns}``, as they come, under the names in ``annotations``."""
+    after ``{columns}``, as they come, under the names in ``annotations``. ``fetch_all``
+    returns the instances of every row; its ``fragments`` fill the SQL's other placeholders
+    (``{where}``, say: SQL the caller wrote, never input)."""
 
     def __init__(
         self, sql: str, *parts: Part, annotations: tuple[str, ...] = (), using: str = "default"
@@ -66,21 +79,42 @@ class JoinedRows:
                 converters.append(
                     connection.ops.get_db_converters(col) + col.get_db_converters(connection)
                 )
-        sql = self._template.format(columns=", ".join(columns))
+        sql = self._template.replace("{columns}", ", ".join(columns))
         return sql, converters, expressions
 
-    def fetch_row(self, params: Sequence[Any]) -> tuple[list[Model | None], dict[str, Any]] | None:
-        """The instances, and the values of the annotations (not set on any instance)."""
+    def _execute(
+        self, params: Sequence[Any], fragments: dict[str, str], fetch: Callable[[Any], Any]
+    ) -> tuple[Any, BaseDatabaseWrapper, Prepared]:
         connection = connections[self.using]
         prepared = self._prepared.get(connection)
         if prepared is None:
             prepared = self._prepared[connection] = self._prepare(connection)
-        sql, converters, expressions = prepared
+        sql = prepared[0]
+        for name, fragment in fragments.items():
+            sql = sql.replace(f"{{{name}}}", fragment)
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
-            row = cursor.fetchone()
-        if row is None:
-            return None
+            return fetch(cursor), connection, prepared
+
+    def fetch_row(self, params: Sequence[Any]) -> tuple[list[Model | None], dict[str, Any]] | None:
+        """The instances, and the values of the annotations (not set on any instance)."""
+        row, connection, prepared = self._execute(params, {}, lambda cursor: cursor.fetchone())
+        return None if row is None else self._instances(row, connection, prepared)
+
+    def fetch_one(self, params: Sequence[Any]) -> list[Model | None] | None:
+        row = self.fetch_row(params)
+        return None if row is None else row[0]
+
+    def fetch_all(self, params: Sequence[Any], **fragments: str) -> list[list[Model | None]]:
+        rows, connection, prepared = self._execute(
+            params, fragments, lambda cursor: cursor.fetchall()
+        )
+        return [self._instances(row, connection, prepared)[0] for row in rows]
+
+    def _instances(
+        self, row: Sequence[Any], connection: BaseDatabaseWrapper, prepared: Prepared
+    ) -> tuple[list[Model | None], dict[str, Any]]:
+        _, converters, expressions = prepared
         values = list(row)
         for index, value_converters in enumerate(converters):
             for convert in value_converters:
@@ -90,14 +124,10 @@ class JoinedRows:
         for part in self.parts:
             end = start + len(part.fields)
             part_values = values[start:end]
-            primary_key = part_values[part.fields.index(part.model._meta.pk)]
-            names = [f.attname for f in part.fields]
             instances.append(
-                None if primary_key is None else part.model.from_db(self.using, names, part_values)
+                None
+                if part_values[part.pk_index] is None
+                else part.model.from_db(self.using, part.attnames, part_values)
             )
             start = end
         return instances, dict(zip(self.annotations, values[start:], strict=True))
-
-    def fetch_one(self, params: Sequence[Any]) -> list[Model | None] | None:
-        row = self.fetch_row(params)
-        return None if row is None else row[0]

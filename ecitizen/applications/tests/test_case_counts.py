@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 
 from ecitizen.applications import case_counts, case_selectors, casework
@@ -23,7 +23,7 @@ from ecitizen.applications.tests.case_factories import (
     submitted_case,
 )
 from ecitizen.applications.tests.factories import make_service
-from ecitizen.core.workdays import public_holidays
+from ecitizen.core.workdays import add_working_days, public_holidays
 
 pytestmark = pytest.mark.django_db
 Status = Application.Status
@@ -31,13 +31,49 @@ TODAY = timezone.localdate()
 OPEN_FILTERS = ["", *Application.OPEN_STATUSES]
 
 
+def sla_filter(code: str, today: datetime.date, holidays: set[datetime.date]) -> Q:
+    """The SLA filters in the ORM, as the queue wrote them before its SQL was written out."""
+    soon_limit = add_working_days(today, case_selectors.DUE_SOON_WORKING_DAYS, holidays)
+    running = Q(status__in=Application.OPEN_STATUSES, clock_paused_at__isnull=True)
+    if code == "overdue":
+        return running & Q(due_date__lt=today)
+    if code == "due_soon":
+        return running & Q(due_date__gte=today, due_date__lte=soon_limit)
+    if code == "on_track":
+        return running & Q(due_date__gt=soon_limit)
+    if code == "paused":
+        return Q(status__in=Application.OPEN_STATUSES, clock_paused_at__isnull=False)
+    return Q()
+
+
+def orm_queue(user: Any, agency: Any, filters: QueueFilters) -> QuerySet[Application]:
+    """The queue's cases, in its order, as the ORM selects them (the reference for its SQL)."""
+    cases = Application.objects.filter(agency=agency).exclude(status__in=case_selectors.NOT_CASES)
+    if filters.status == "":
+        cases = cases.filter(status__in=Application.OPEN_STATUSES)
+    elif filters.status != "all":
+        cases = cases.filter(status=filters.status)
+    if filters.service:
+        cases = cases.filter(service_id=filters.service)
+    cases = cases.filter(sla_filter(filters.sla, TODAY, public_holidays()))
+    if filters.assignee == "me":
+        cases = cases.filter(assignee=user)
+    elif filters.assignee == "none":
+        cases = cases.filter(assignee__isnull=True)
+    elif filters.assignee.isdigit():
+        cases = cases.filter(assignee_id=int(filters.assignee))
+    return cases.order_by(
+        F("due_date").asc(nulls_last=True), F("submitted_at").asc(nulls_last=True), "pk"
+    )
+
+
 def direct_summary(agency: Any) -> tuple[int, int, int, int]:
     """The summary as the queue used to count it: filtered COUNTs over the agency's cases."""
     holidays = public_holidays()
     row = Application.objects.filter(agency=agency).aggregate(
         open=Count("pk", filter=Q(status__in=Application.OPEN_STATUSES)),
-        overdue=Count("pk", filter=case_selectors._sla_filter("overdue", TODAY, holidays)),
-        due_soon=Count("pk", filter=case_selectors._sla_filter("due_soon", TODAY, holidays)),
+        overdue=Count("pk", filter=sla_filter("overdue", TODAY, holidays)),
+        due_soon=Count("pk", filter=sla_filter("due_soon", TODAY, holidays)),
         unassigned=Count(
             "pk", filter=Q(status__in=Application.OPEN_STATUSES, assignee__isnull=True)
         ),
@@ -47,16 +83,17 @@ def direct_summary(agency: Any) -> tuple[int, int, int, int]:
 
 def assert_counts_agree(user: Any, agency: Any, services: list[Any], monkeypatch: Any) -> None:
     """The summary and the count of every filter combination the counts can answer, against
-    the same queue counted by the database (the counts switched off)."""
+    the same queue counted by the database (the counts switched off) and by the ORM, whose
+    first page it also shows."""
     summary = case_queue(user=user, agency=agency, filters=QueueFilters(), today=TODAY).summary
     assert (summary.open, summary.overdue, summary.due_soon, summary.unassigned) == (
         direct_summary(agency)
     )
     combinations = itertools.product(
-        OPEN_FILTERS,
+        [*OPEN_FILTERS, "all", Status.APPROVED],  # the last two: counted by the database
         [None, *(s.pk for s in services)],
         ["", "overdue", "due_soon", "on_track", "paused"],
-        ["", "none"],
+        ["", "none", "me"],  # "me": counted by the database
     )
     for status, service, sla, assignee in combinations:
         filters = QueueFilters(service=service, status=status, sla=sla, assignee=assignee)
@@ -66,6 +103,10 @@ def assert_counts_agree(user: Any, agency: Any, services: list[Any], monkeypatch
             direct = case_queue(user=user, agency=agency, filters=filters, today=TODAY)
         assert counted.page.paginator.count == direct.page.paginator.count, filters
         assert [r.application.pk for r in counted.rows] == [r.application.pk for r in direct.rows]
+        reference = orm_queue(user, agency, filters)
+        assert counted.page.paginator.count == reference.count(), filters
+        pks = list(reference.values_list("pk", flat=True)[: case_selectors.PER_PAGE])
+        assert [r.application.pk for r in counted.rows] == pks, filters
 
 
 def test_the_triggers_are_installed() -> None:
