@@ -41,7 +41,7 @@ from ecitizen.applications.timeline import EVENT_LABELS
 from ecitizen.catalogue.models import Service, ServiceVersion
 from ecitizen.core.i18n import tr
 from ecitizen.core.models import Agency
-from ecitizen.core.rows import JoinedRows, Part
+from ecitizen.core.rows import JoinedRows, Pages, Part, fetch_count
 from ecitizen.core.workdays import add_working_days, public_holidays, working_days_between
 from ecitizen.payments.models import LedgerEntry, Payment
 
@@ -314,34 +314,20 @@ def _queue_where(
     return " AND ".join(where), params
 
 
-class _QueueCases:
-    """The cases a queue's filters select, as ``Paginator`` pages them: counted and sliced
-    in hand-written SQL (``QUEUE_PAGE``), each with its version and assignee (and their
-    profile) as ``select_related`` would leave them."""
-
-    def __init__(self, where: str, params: list[Any], count: int | None) -> None:
-        self.where, self.params, self.known_count = where, params, count
-
-    def count(self) -> int:
-        if self.known_count is None:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT COUNT(*)" + _CASES.format(where=self.where), self.params)
-                self.known_count = int(cursor.fetchone()[0])
-        return self.known_count
-
-    def __getitem__(self, page: slice) -> list[Application]:
-        limit, offset = page.stop - page.start, page.start
-        cases = []
-        for application, version, assignee, profile in QUEUE_PAGE.fetch_all(
-            [*self.params, limit, offset], where=self.where
-        ):
-            assert isinstance(application, Application)
-            Application.service_version.field.set_cached_value(application, version)
-            Application.assignee.field.set_cached_value(application, assignee)
-            if assignee is not None:
-                link_profile(assignee, profile)  # type: ignore[arg-type]
-            cases.append(application)
-        return cases
+def _queue_page(where: str, params: list[Any], limit: int, offset: int) -> list[Application]:
+    """One page of the cases ``_queue_where`` selects, each with its version and assignee
+    (and their profile) as ``select_related`` would leave them."""
+    cases = []
+    for application, version, assignee, profile in QUEUE_PAGE.fetch_all(
+        [*params, limit, offset], where=where
+    ):
+        assert isinstance(application, Application)
+        Application.service_version.field.set_cached_value(application, version)
+        Application.assignee.field.set_cached_value(application, assignee)
+        if assignee is not None:
+            link_profile(assignee, profile)  # type: ignore[arg-type]
+        cases.append(application)
+    return cases
 
 
 def _count_from_buckets(buckets: list[case_counts.SlaBucket], filters: QueueFilters) -> int | None:
@@ -387,8 +373,12 @@ def case_queue(
     where, params = _queue_where(
         user=user, agency=agency, filters=filters, today=today, soon=soon_limit
     )
-    # The open-case counts answer most filters: then no COUNT over the cases.
-    cases = _QueueCases(where, params, count=_count_from_buckets(buckets, filters))
+    cases = Pages(
+        count=lambda: fetch_count("SELECT COUNT(*)" + _CASES.format(where=where), params),
+        rows=lambda limit, offset: _queue_page(where, params, limit, offset),
+        # The open-case counts answer most filters: then no COUNT over the cases.
+        known=_count_from_buckets(buckets, filters),
+    )
     paginator: Paginator[Application] = Paginator(cases, per_page)  # type: ignore[arg-type]
     page = paginator.get_page(page_number)
     titles: dict[int, str] = {}  # per service version

@@ -13,6 +13,7 @@ from ecitizen.catalogue.models import Service, ServiceVersion, Topic
 from ecitizen.catalogue.search import normalise_search_text, search_terms
 from ecitizen.core.i18n import tr
 from ecitizen.core.models import Agency
+from ecitizen.core.rows import JoinedRows, Part, set_prefetched
 
 _PUBLISHED = Q(published_version__isnull=False)
 
@@ -88,17 +89,37 @@ def agency_by_code(code: str) -> Agency:
         raise Http404 from None
 
 
+# A published service of an active agency with its published version and agency, and its
+# topics in order: read for every look at a service page (see ``ecitizen.core.rows``).
+PUBLISHED_SERVICE = JoinedRows(
+    'SELECT {columns} FROM "catalogue_service" "s"'
+    ' INNER JOIN "catalogue_serviceversion" "v" ON "v"."id" = "s"."published_version_id"'
+    ' INNER JOIN "core_agency" "a" ON "a"."id" = "s"."agency_id"'
+    ' WHERE "s"."slug" = %s AND "a"."is_active" = %s',
+    Part(Service, "s", deferred=("search_text",)),
+    Part(ServiceVersion, "v"),
+    Part(Agency, "a"),
+)
+SERVICE_TOPICS = JoinedRows(
+    'SELECT {columns} FROM "catalogue_topic" "t"'
+    ' INNER JOIN "catalogue_service_topics" "st" ON "st"."topic_id" = "t"."id"'
+    ' WHERE "st"."service_id" = %s ORDER BY "t"."position", "t"."slug"',
+    Part(Topic, "t"),
+)
+
+
 def published_service_get(slug: str) -> Service:
-    """A published service with its published version, agency and topics (two queries);
+    """A published service with its published version, agency and topics (two statements);
     404 if there is no such service or it has never been published."""
-    service = (
-        _published()
-        .prefetch_related(Prefetch("topics", queryset=Topic.objects.order_by("position")))
-        .filter(slug=slug)
-        .first()
-    )
-    if service is None:
+    found = PUBLISHED_SERVICE.fetch_one([slug, True])
+    if found is None:
         raise Http404
+    service, version, agency = found
+    assert isinstance(service, Service)
+    Service.published_version.field.set_cached_value(service, version)
+    Service.agency.field.set_cached_value(service, agency)
+    topics = [topic for (topic,) in SERVICE_TOPICS.fetch_all([service.pk])]
+    set_prefetched(service, "topics", topics)
     return service
 
 

@@ -131,3 +131,41 @@ class JoinedRows:
             )
             start = end
         return instances, dict(zip(self.annotations, values[start:], strict=True))
+
+
+class Pages:
+    """What ``Paginator`` pages, counted and sliced by written-out statements: ``count()``
+    gives the number of rows (called once, and not at all when ``known``), ``rows(limit,
+    offset)`` one page of them."""
+
+    def __init__(
+        self,
+        count: Callable[[], int],
+        rows: Callable[[int, int], list[Any]],
+        known: int | None = None,
+    ) -> None:
+        self._count, self._rows, self._known = count, rows, known
+
+    def count(self) -> int:
+        if self._known is None:
+            self._known = self._count()
+        return self._known
+
+    def __getitem__(self, page: slice) -> list[Any]:
+        return self._rows(page.stop - page.start, page.start)
+
+
+def fetch_count(sql: str, params: Sequence[Any], using: str = "default") -> int:
+    with connections[using].cursor() as cursor:
+        cursor.execute(sql, params)
+        return int(cursor.fetchone()[0])
+
+
+def set_prefetched(instance: Model, name: str, objects: list[Any]) -> None:
+    """As ``prefetch_related(name)`` leaves ``instance`` (what Django's prefetching does):
+    ``instance.<name>.all()`` answers ``objects`` without a query."""
+    queryset = getattr(instance, name).all()
+    queryset._result_cache = objects
+    queryset._prefetch_done = True
+    cache = instance.__dict__.setdefault("_prefetched_objects_cache", {})
+    cache[name] = queryset
