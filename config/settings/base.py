@@ -99,6 +99,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             " PRAGMA busy_timeout=20000;"
         ),
     }
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool(
+    "DATABASE_PREPARED_STATEMENTS", True
+):
+    # A statement run 5 times on a connection is prepared: PostgreSQL then parses and plans
+    # it once per connection, not on every request (planning was most of the database's time
+    # on the busiest pages: docs/performance.md). Needs server-side parameters. Behind a
+    # pooler in transaction mode that cannot keep prepared statements, set
+    # DATABASE_PREPARED_STATEMENTS=false.
+    DATABASES["default"]["OPTIONS"] = {"server_side_binding": True, "prepare_threshold": 5}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Background tasks (django.tasks + django_tasks_db) ---------------------
