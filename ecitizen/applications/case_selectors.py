@@ -271,9 +271,9 @@ QUEUE_PAGE = JoinedRows(
             "clock_paused_at",
         ),
     ),
-    Part(ServiceVersion, "v", only=("title", "number")),
-    Part(User, "u", only=("email",)),
-    Part(Profile, "p", only=("user", "legal_name")),
+    Part(ServiceVersion, "v", only=("title", "number"), shared=True),
+    Part(User, "u", only=("email",), shared=True),
+    Part(Profile, "p", only=("user", "legal_name"), shared=True),
 )
 
 

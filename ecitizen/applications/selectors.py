@@ -88,7 +88,7 @@ MINE_PAGE = JoinedRows(
     ' WHERE "a"."applicant_id" = %s ORDER BY "a"."updated_at" DESC, "a"."id" DESC'
     " LIMIT %s OFFSET %s",
     Part(Application, "a", only=("reference", "status", "updated_at", "service_version")),
-    Part(ServiceVersion, "v", only=("title",)),
+    Part(ServiceVersion, "v", only=("title",), shared=True),
 )
 
 

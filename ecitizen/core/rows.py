@@ -24,12 +24,15 @@ Prepared = tuple[str, list[list[Converter]], list[Any]]  # SQL, converters and c
 @dataclass(frozen=True)
 class Part:
     """One model of the SELECT: its table alias, and the fields to leave deferred or (as
-    ``QuerySet.only``) the only fields to load besides the primary key."""
+    ``QuerySet.only``) the only fields to load besides the primary key. ``shared``: the rows
+    of one ``fetch_all`` that have the same one (the service version of every case on a page,
+    say) share one instance, as ``prefetch_related`` would leave them."""
 
     model: type[Model]
     alias: str
     deferred: tuple[str, ...] = ()
     only: tuple[str, ...] = ()
+    shared: bool = False
     fields: list[Field] = field(init=False)
     attnames: list[str] = field(init=False)
     pk_index: int = field(init=False)
@@ -99,7 +102,7 @@ class JoinedRows:
     def fetch_row(self, params: Sequence[Any]) -> tuple[list[Model | None], dict[str, Any]] | None:
         """The instances, and the values of the annotations (not set on any instance)."""
         row, connection, prepared = self._execute(params, {}, lambda cursor: cursor.fetchone())
-        return None if row is None else self._instances(row, connection, prepared)
+        return None if row is None else self._instances(row, connection, prepared, {})
 
     def fetch_one(self, params: Sequence[Any]) -> list[Model | None] | None:
         row = self.fetch_row(params)
@@ -109,28 +112,35 @@ class JoinedRows:
         rows, connection, prepared = self._execute(
             params, fragments, lambda cursor: cursor.fetchall()
         )
-        return [self._instances(row, connection, prepared)[0] for row in rows]
+        shared: dict[tuple[int, Any], Model] = {}
+        return [self._instances(row, connection, prepared, shared)[0] for row in rows]
 
     def _instances(
-        self, row: Sequence[Any], connection: BaseDatabaseWrapper, prepared: Prepared
+        self,
+        row: Sequence[Any],
+        connection: BaseDatabaseWrapper,
+        prepared: Prepared,
+        shared: dict[tuple[int, Any], Model],
     ) -> tuple[list[Model | None], dict[str, Any]]:
         _, converters, expressions = prepared
-        values = list(row)
-        for index, value_converters in enumerate(converters):
-            for convert in value_converters:
-                values[index] = convert(values[index], expressions[index], connection)
         instances: list[Model | None] = []
         start = 0
-        for part in self.parts:
+        for index, part in enumerate(self.parts):
             end = start + len(part.fields)
-            part_values = values[start:end]
-            instances.append(
-                None
-                if part_values[part.pk_index] is None
-                else part.model.from_db(self.using, part.attnames, part_values)
-            )
+            key = (index, row[start + part.pk_index])
+            instance = shared.get(key) if part.shared else None
+            if instance is None and key[1] is not None:
+                values = list(row[start:end])
+                for position, column in enumerate(range(start, end)):
+                    expression = expressions[column]
+                    for convert in converters[column]:
+                        values[position] = convert(values[position], expression, connection)
+                instance = part.model.from_db(self.using, part.attnames, values)
+                if part.shared:
+                    shared[key] = instance
+            instances.append(instance)
             start = end
-        return instances, dict(zip(self.annotations, values[start:], strict=True))
+        return instances, dict(zip(self.annotations, row[start:], strict=True))
 
 
 class Pages:
