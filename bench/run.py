@@ -103,25 +103,28 @@ def postgres_cluster(workdir: Path, port: int) -> Iterator[tuple[str, int]]:
     if not (PG_BIN / "initdb").exists():
         raise SystemExit(f"--postgres needs PostgreSQL binaries in {PG_BIN}")
     data = workdir / "pg"
-    data.mkdir()
+    existing = (data / "PG_VERSION").exists()  # a cluster a --keep run left (services bench)
+    if not existing:
+        data.mkdir()
     shutil.chown(workdir, user="postgres")  # initdb refuses to run as root
     shutil.chown(data, user="postgres")
     as_postgres = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-    subprocess.run(
-        [
-            *as_postgres,
-            str(PG_BIN / "initdb"),
-            "-D",
-            str(data),
-            "-U",
-            "postgres",
-            "--auth=trust",
-            "--encoding=UTF8",
-            "--locale=C.UTF-8",
-        ],
-        check=True,
-        stdout=subprocess.DEVNULL,
-    )
+    if not existing:
+        subprocess.run(
+            [
+                *as_postgres,
+                str(PG_BIN / "initdb"),
+                "-D",
+                str(data),
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "--encoding=UTF8",
+                "--locale=C.UTF-8",
+            ],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
     # The postmaster runs as a child of this process (through runuser), so it is reaped.
     process = subprocess.Popen(
         [
@@ -148,11 +151,12 @@ def postgres_cluster(workdir: Path, port: int) -> Iterator[tuple[str, int]]:
             time.sleep(0.1)
         pid = int((data / "postmaster.pid").read_text().split()[0])
         log(f"PostgreSQL started on {HOST}:{port} (pid {pid})")
-        subprocess.run(
-            [*as_postgres, str(PG_BIN / "createdb"), "-h", HOST, "-p", str(port),
-             "-U", "postgres", "ecitizen_bench"],
-            check=True,
-        )  # fmt: skip
+        if not existing:
+            subprocess.run(
+                [*as_postgres, str(PG_BIN / "createdb"), "-h", HOST, "-p", str(port),
+                 "-U", "postgres", "ecitizen_bench"],
+                check=True,
+            )  # fmt: skip
         yield f"postgres://postgres@{HOST}:{port}/ecitizen_bench", pid
     finally:
         with contextlib.suppress(OSError, ValueError):

@@ -239,6 +239,9 @@ def session_cookie(user: object) -> str:
     return f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
 
 
+OFFICER_EMAIL = "officer@bench.ecitizen.example"
+
+
 def make_officer(agency: object) -> object:
     from allauth.mfa.totp.internal.auth import TOTP
 
@@ -247,7 +250,7 @@ def make_officer(agency: object) -> object:
 
     officer = user_create(
         actor=None,
-        email="officer@bench.ecitizen.example",
+        email=OFFICER_EMAIL,
         password=None,
         email_verified=True,
         profile=ProfileData(legal_name="Bench Officer"),
@@ -474,7 +477,13 @@ def main() -> None:
         help="persistent database connections in the web workers (CONN_MAX_AGE)",
     )
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--keep", action="store_true")
+    parser.add_argument("--keep", action="store_true", help="keep the data (see --reuse)")
+    parser.add_argument(
+        "--reuse",
+        metavar="WORKDIR",
+        help="measure again on the data a --keep run left in WORKDIR (its database, residents "
+        "and applications; new migrations are applied), without generating it",
+    )
     parser.add_argument(
         "--profile",
         action="store_true",
@@ -486,7 +495,7 @@ def main() -> None:
     if args.duration > 120 or args.concurrency > 200 or args.submit_clients > 50:
         raise SystemExit("--duration <= 120, --concurrency <= 200, --submit-clients <= 50")
     rng = random.Random(args.seed)
-    workdir = Path(tempfile.mkdtemp(prefix="ecitizen-services-bench-"))
+    workdir = Path(args.reuse or tempfile.mkdtemp(prefix="ecitizen-services-bench-"))
     env = run.bench_environment(workdir, args.conn_max_age)
     started_all, load_before = time.monotonic(), os.getloadavg()[0]
     try:
@@ -503,27 +512,31 @@ def main() -> None:
 
             from ecitizen.accounts.models import User
             from ecitizen.accounts.population import EMAIL_DOMAIN
+            from ecitizen.applications.models import Application
             from ecitizen.catalogue.models import Service
             from ecitizen.core.models import Agency
 
             log(f"database: {env['DATABASE_URL']}")
             call_command("migrate", verbosity=0)
             call_command("createcachetable", verbosity=0)
-            seed_catalogue()
-            t0 = time.perf_counter()
-            call_command("generate_population", citizens=args.citizens, seed=1, verbosity=0)
-            population_s = time.perf_counter() - t0
-            log(
-                f"generated {args.citizens:,} residents in {population_s:.1f} s "
-                f"({args.citizens / population_s:,.0f}/s)"
-            )
+            if not args.reuse:
+                seed_catalogue()
+                t0 = time.perf_counter()
+                call_command("generate_population", citizens=args.citizens, seed=1, verbosity=0)
+                population_s = time.perf_counter() - t0
+                log(
+                    f"generated {args.citizens:,} residents in {population_s:.1f} s "
+                    f"({args.citizens / population_s:,.0f}/s)"
+                )
             heavy = list(
                 User.objects.filter(email__endswith=f"@{EMAIL_DOMAIN}")
                 .order_by("pk")
                 .values_list("pk", flat=True)[: args.concurrency]
             )
             agency = Agency.objects.get(code="planning")
-            officer = make_officer(agency)
+            officer = (
+                User.objects.get(email=OFFICER_EMAIL) if args.reuse else make_officer(agency)
+            )
             service = Service.objects.filter(agency=agency).order_by("slug").first()
             # The officer's queue: one service, submitted cases, page 2.
             queue_path = (
@@ -537,26 +550,32 @@ def main() -> None:
                 "queue": (queue_path, officer),
             }
 
-            phase1 = args.applications // 10
-            per_heavy1 = args.heavy // 2
-            seconds1 = bulk_applications(
-                phase1, heavy=heavy, per_heavy=per_heavy1, start_serial=0, rng=rng
-            )
-            counts1 = query_counts(pages)
-            seconds2 = bulk_applications(
-                args.applications - phase1,
-                heavy=heavy,
-                per_heavy=args.heavy - per_heavy1,
-                start_serial=phase1,
-                rng=rng,
-            )
-            counts2 = query_counts(pages)
-            log(
-                f"generated {args.applications:,} applications in {seconds1 + seconds2:.1f} s "
-                f"({args.applications / (seconds1 + seconds2):,.0f}/s); each of the "
-                f"{len(heavy)} heavy residents has {args.heavy}; {len(Service.objects.all())} "
-                f"services"
-            )
+            if args.reuse:
+                population_s = seconds1 = seconds2 = 0.0
+                counts1 = counts2 = query_counts(pages)
+                args.applications = Application.objects.count()
+                log(f"reusing {workdir}: {args.applications:,} applications")
+            else:
+                phase1 = args.applications // 10
+                per_heavy1 = args.heavy // 2
+                seconds1 = bulk_applications(
+                    phase1, heavy=heavy, per_heavy=per_heavy1, start_serial=0, rng=rng
+                )
+                counts1 = query_counts(pages)
+                seconds2 = bulk_applications(
+                    args.applications - phase1,
+                    heavy=heavy,
+                    per_heavy=args.heavy - per_heavy1,
+                    start_serial=phase1,
+                    rng=rng,
+                )
+                counts2 = query_counts(pages)
+                log(
+                    f"generated {args.applications:,} applications in {seconds1 + seconds2:.1f} s"
+                    f" ({args.applications / (seconds1 + seconds2):,.0f}/s); each of the "
+                    f"{len(heavy)} heavy residents has {args.heavy}; "
+                    f"{len(Service.objects.all())} services"
+                )
             settle_s = settle(args.postgres)
             log(
                 f"folded the open-case counts{' and ran VACUUM ANALYZE' if args.postgres else ''}"
@@ -682,7 +701,7 @@ def main() -> None:
             from django.db import connections
 
             connections.close_all()
-        if args.keep:
+        if args.keep or args.reuse:
             log(f"kept {workdir}")
         else:
             shutil.rmtree(workdir, ignore_errors=True)

@@ -37,6 +37,13 @@ def working_days_between(
 
 
 def public_holidays() -> set[datetime.date]:
-    from ecitizen.core.models import Holiday
+    """Every public holiday. Written out (no ORM query to build): the work queue and every
+    SLA computation read them (SQLite gives dates as ISO text)."""
+    from django.db import connection
 
-    return set(Holiday.objects.values_list("date", flat=True))
+    with connection.cursor() as cursor:
+        cursor.execute('SELECT "date" FROM "core_holiday"')
+        days = [day for (day,) in cursor.fetchall()]
+    return {
+        day if isinstance(day, datetime.date) else datetime.date.fromisoformat(day) for day in days
+    }
