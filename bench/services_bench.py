@@ -534,9 +534,7 @@ def main() -> None:
                 .values_list("pk", flat=True)[: args.concurrency]
             )
             agency = Agency.objects.get(code="planning")
-            officer = (
-                User.objects.get(email=OFFICER_EMAIL) if args.reuse else make_officer(agency)
-            )
+            officer = User.objects.get(email=OFFICER_EMAIL) if args.reuse else make_officer(agency)
             service = Service.objects.filter(agency=agency).order_by("slug").first()
             # The officer's queue: one service, submitted cases, page 2.
             queue_path = (
@@ -554,7 +552,11 @@ def main() -> None:
                 population_s = seconds1 = seconds2 = 0.0
                 counts1 = counts2 = query_counts(pages)
                 args.applications = Application.objects.count()
-                log(f"reusing {workdir}: {args.applications:,} applications")
+                args.citizens = User.objects.filter(email__endswith=f"@{EMAIL_DOMAIN}").count()
+                log(
+                    f"reusing {workdir}: {args.citizens:,} residents, "
+                    f"{args.applications:,} applications"
+                )
             else:
                 phase1 = args.applications // 10
                 per_heavy1 = args.heavy // 2

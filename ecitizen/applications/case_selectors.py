@@ -216,10 +216,11 @@ SERVICES_WITH_TITLE = JoinedRows(
 def queue_services(agency: Agency) -> list[tuple[int, str]]:
     """(id, title) of the agency's services, in title order (the slug if never published).
     Only the title is read (not the published version's form definition)."""
-    services = (
-        (service.pk, tr(version.title) if isinstance(version, ServiceVersion) else service.slug)  # type: ignore[union-attr]
-        for service, version in SERVICES_WITH_TITLE.fetch_all([agency.pk])
-    )
+    services = []
+    for service, version in SERVICES_WITH_TITLE.fetch_all([agency.pk]):
+        assert isinstance(service, Service)
+        title = tr(version.title) if isinstance(version, ServiceVersion) else service.slug
+        services.append((service.pk, title))
     return sorted(services, key=lambda item: item[1].lower())
 
 
@@ -248,7 +249,6 @@ def agency_officers(agency: Agency) -> list[tuple[int, str]]:
 # The cases of a queue's page with only what a row shows (never the answers, nor the version's
 # form definition), most urgent first: due date, submission, id (the order of the queue
 # indexes). ``{where}`` is ``_queue_where``'s; the last two parameters are LIMIT and OFFSET.
-_CASES = ' FROM "applications_application" "a" WHERE {where}'
 QUEUE_PAGE = JoinedRows(
     'SELECT {columns} FROM "applications_application" "a"'
     ' INNER JOIN "catalogue_serviceversion" "v" ON "v"."id" = "a"."service_version_id"'
@@ -374,7 +374,10 @@ def case_queue(
         user=user, agency=agency, filters=filters, today=today, soon=soon_limit
     )
     cases = Pages(
-        count=lambda: fetch_count("SELECT COUNT(*)" + _CASES.format(where=where), params),
+        count=lambda: fetch_count(
+            f'SELECT COUNT(*) FROM "applications_application" "a" WHERE {where}',  # noqa: S608
+            params,
+        ),
         rows=lambda limit, offset: _queue_page(where, params, limit, offset),
         # The open-case counts answer most filters: then no COUNT over the cases.
         known=_count_from_buckets(buckets, filters),
