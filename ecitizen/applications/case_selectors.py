@@ -7,6 +7,7 @@ whatever the number of cases (filters, paging, SLA state per row).
 """
 
 import datetime
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,7 +39,7 @@ from ecitizen.applications.models import (
 )
 from ecitizen.applications.selectors import district_choices, status_tag_class
 from ecitizen.applications.timeline import EVENT_LABELS
-from ecitizen.catalogue.models import Service, ServiceVersion
+from ecitizen.catalogue.models import ServiceVersion
 from ecitizen.core.i18n import tr
 from ecitizen.core.models import Agency
 from ecitizen.core.rows import JoinedRows, Pages, Part, fetch_count
@@ -204,46 +205,51 @@ def _in(values: Any) -> str:
     return "(" + ", ".join(f"'{value}'" for value in values) + ")"
 
 
-SERVICES_WITH_TITLE = JoinedRows(
-    'SELECT {columns} FROM "catalogue_service" "s"'
+@dataclass(frozen=True)
+class QueueChoices:
+    """What the work queue needs besides its cases: the filter's services (id, title, in
+    title order; the slug if never published) and officers (id, name, in name order: case
+    officers and agency admins of the agency, who may be given its cases), and the public
+    holidays."""
+
+    services: list[tuple[int, str]]
+    officers: list[tuple[int, str]]
+    holidays: set[datetime.date]
+
+
+# One statement for the three lists (the busiest staff page reads them on every visit): a
+# kind (1 service, 2 officer, 3 holiday), an id and two texts a row; titles as JSON text,
+# dates as ISO text, on both databases.
+_QUEUE_CHOICES = (
+    'SELECT 1, "s"."id", "s"."slug", CAST("v"."title" AS TEXT) FROM "catalogue_service" "s"'  # noqa: S608 - our own SQL
     ' LEFT OUTER JOIN "catalogue_serviceversion" "v" ON "v"."id" = "s"."published_version_id"'
-    ' WHERE "s"."agency_id" = %s',
-    Part(Service, "s", only=("slug", "published_version")),
-    Part(ServiceVersion, "v", only=("title",)),
-)
-
-
-def queue_services(agency: Agency) -> list[tuple[int, str]]:
-    """(id, title) of the agency's services, in title order (the slug if never published).
-    Only the title is read (not the published version's form definition)."""
-    services = []
-    for service, version in SERVICES_WITH_TITLE.fetch_all([agency.pk]):
-        assert isinstance(service, Service)
-        title = tr(version.title) if isinstance(version, ServiceVersion) else service.slug
-        services.append((service.pk, title))
-    return sorted(services, key=lambda item: item[1].lower())
-
-
-OFFICERS = JoinedRows(
-    'SELECT {columns} FROM "accounts_user" "u"'  # noqa: S608 - our own SQL
+    ' WHERE "s"."agency_id" = %s'
+    ' UNION ALL SELECT 2, "u"."id", "u"."email", "p"."legal_name" FROM "accounts_user" "u"'
     ' LEFT OUTER JOIN "accounts_profile" "p" ON "p"."user_id" = "u"."id"'
     ' WHERE "u"."is_active" = %s AND EXISTS(SELECT 1 FROM "accounts_staffrole" "r"'
     ' WHERE "r"."user_id" = "u"."id" AND "r"."agency_id" = %s'
-    f' AND "r"."role" IN {_in(CASE_ROLES)})',
-    Part(User, "u", only=("email",)),
-    Part(Profile, "p", only=("user", "legal_name")),
+    f' AND "r"."role" IN {_in(CASE_ROLES)})'
+    ' UNION ALL SELECT 3, NULL, CAST("h"."date" AS TEXT), NULL FROM "core_holiday" "h"'
 )
 
 
-def agency_officers(agency: Agency) -> list[tuple[int, str]]:
-    """(id, name) of the staff who may be given this agency's cases (case officers and agency
-    admins), in name order."""
-    officers = []
-    for user, profile in OFFICERS.fetch_all([True, agency.pk]):
-        assert isinstance(user, User)
-        link_profile(user, profile)
-        officers.append((user.pk, staff_name(user)))
-    return sorted(officers, key=lambda item: item[1].lower())
+def queue_choices(agency: Agency) -> QueueChoices:
+    services, officers, holidays = [], [], set()
+    with connection.cursor() as cursor:
+        cursor.execute(_QUEUE_CHOICES, [agency.pk, True, agency.pk])
+        rows = cursor.fetchall()
+    for kind, pk, text, detail in rows:
+        if kind == 1:  # the published version's title translations, else the slug
+            services.append((pk, tr(json.loads(detail)) if detail else text))
+        elif kind == 2:  # as ``staff_name``: the legal name, else the email address
+            officers.append((pk, detail or text))
+        else:
+            holidays.add(datetime.date.fromisoformat(text))
+    return QueueChoices(
+        services=sorted(services, key=lambda item: item[1].lower()),
+        officers=sorted(officers, key=lambda item: item[1].lower()),
+        holidays=holidays,
+    )
 
 
 # The cases of a queue's page with only what a row shows (never the answers, nor the version's
@@ -355,13 +361,15 @@ def case_queue(
     page_number: Any = 1,
     per_page: int = PER_PAGE,
     today: datetime.date | None = None,
+    holidays: set[datetime.date] | None = None,
 ) -> Queue:
     """One page of an agency's cases, most urgent first (due date, then submission), with
-    each case's SLA state. Only for staff of that agency: 404 otherwise."""
+    each case's SLA state. Only for staff of that agency: 404 otherwise. ``holidays``: the
+    public holidays, if already read (``queue_choices``)."""
     if not user_has_role(user, *CASE_ROLES, agency_id=agency.pk):
         raise Http404
     today = today or timezone.localdate()
-    holidays = public_holidays()
+    holidays = public_holidays() if holidays is None else holidays
     soon_limit = add_working_days(today, DUE_SOON_WORKING_DAYS, holidays)
     buckets = case_counts.open_sla_buckets(agency.pk, today, soon_limit)
     summary = QueueSummary(

@@ -32,13 +32,12 @@ from ecitizen.accounts.types import AuthedRequest
 from ecitizen.applications import casework
 from ecitizen.applications.case_selectors import (
     QueueFilters,
-    agency_officers,
     case_actions,
     case_agencies,
     case_detail,
     case_for_staff,
     case_queue,
-    queue_services,
+    queue_choices,
 )
 from ecitizen.applications.casework import CaseError
 from ecitizen.applications.models import Application
@@ -117,12 +116,11 @@ def queue(request: AuthedRequest) -> HttpResponse:
         raise Http404
     wanted = request.GET.get("agency")
     agency = next((a for a in agencies if a.code == wanted), agencies[0])
-    services = queue_services(agency)
-    officers = agency_officers(agency)
+    choices = queue_choices(agency)
     form = QueueFilterForm(
         request.GET if any(k in request.GET for k in QueueFilterForm.base_fields) else None,
-        services=services,
-        officers=officers,
+        services=choices.services,
+        officers=choices.officers,
     )
     filters = QueueFilters()
     if form.is_bound and form.is_valid():
@@ -134,7 +132,11 @@ def queue(request: AuthedRequest) -> HttpResponse:
             assignee=data["assignee"],
         )
     result = case_queue(
-        user=request.user, agency=agency, filters=filters, page_number=request.GET.get("page")
+        user=request.user,
+        agency=agency,
+        filters=filters,
+        page_number=request.GET.get("page"),
+        holidays=choices.holidays,
     )
     # One masked CSRF token for the page: the rows' claim forms and the page's own forms
     # (the template's {% csrf_token %} uses this one rather than masking another).
@@ -233,7 +235,7 @@ def assign(request: AuthedRequest, reference: str) -> HttpResponse:
         raise Http404
     officers = [
         (pk, name)
-        for pk, name in agency_officers(application.agency)
+        for pk, name in queue_choices(application.agency).officers
         if pk != application.applicant_id
     ]
     form = AssignForm(

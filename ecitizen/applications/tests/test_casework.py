@@ -13,7 +13,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.http import Http404
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from ecitizen.accounts.models import StaffRole
 from ecitizen.accounts.services import staff_role_grant
@@ -24,6 +24,7 @@ from ecitizen.applications.case_selectors import (
     case_actions,
     case_detail,
     case_queue,
+    queue_choices,
     sla_state,
 )
 from ecitizen.applications.casework import CaseAlreadyClaimed, CaseError
@@ -41,6 +42,7 @@ from ecitizen.applications.tests.case_factories import (
 from ecitizen.applications.tests.factories import make_service
 from ecitizen.audit.models import AuditEntry
 from ecitizen.audit.services import audit_chain_verify
+from ecitizen.catalogue.models import Service
 from ecitizen.core.models import Holiday
 from ecitizen.core.services import holiday_delete, holiday_save
 from ecitizen.core.workdays import add_working_days, is_working_day, public_holidays
@@ -638,3 +640,38 @@ def test_the_demo_decides_through_case_work() -> None:
     assert approved.fee_amount and LedgerEntry.objects.filter(application=approved).exists()
     rejected = Application.objects.get(status=Status.REJECTED)  # refunded automatically
     assert rejected.events.filter(kind="refunded").exists()
+
+
+def test_the_queue_choices_are_the_agencys_services_and_officers_and_the_holidays() -> None:
+    """What the queue's filter offers (and the holidays its SLA states count), read in one
+    statement: only this agency's services (the slug of one never published) in title
+    order; only its active case officers and agency admins, by legal name, else email."""
+    service = make_service()  # "Building permit"
+    agency = service.agency
+    alpha = service_of(agency, code="AL", title="Alpha licence")
+    unpublished = Service.objects.create(agency=agency, slug="zz-unpublished", code="ZZ")
+    make_service(code="XX")  # another agency's
+    ann = staff(agency, name="ann Officer")
+    admin = staff(agency, StaffRole.Role.AGENCY_ADMIN)
+    admin.profile.legal_name = ""
+    admin.profile.save(update_fields=["legal_name"])
+    gone = staff(agency, name="Gone Officer")
+    gone.is_active = False
+    gone.save(update_fields=["is_active"])
+    staff(AgencyFactory(), name="Elsewhere Officer")
+    staff(None, StaffRole.Role.ASSISTED_SERVICE_AGENT, name="An Agent")
+    Holiday.objects.create(date=datetime.date(2026, 12, 25), name="Christmas")
+
+    choices = queue_choices(agency)
+
+    assert choices.services == [
+        (alpha.pk, "Alpha licence"),
+        (service.pk, "Building permit"),
+        (unpublished.pk, "zz-unpublished"),
+    ]
+    assert choices.officers == sorted(
+        [(ann.pk, "ann Officer"), (admin.pk, admin.email)], key=lambda item: item[1].lower()
+    )
+    assert choices.holidays == {datetime.date(2026, 12, 25)}
+    with translation.override("fr"):
+        assert (service.pk, "Building permit (fr)") in queue_choices(agency).services
