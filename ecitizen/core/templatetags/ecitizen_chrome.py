@@ -1,10 +1,13 @@
-"""``{% page_head %}``, ``{% page_header %}`` and ``{% page_footer %}`` for base.html, and
-``{% once %}`` for the parts of other pages that are the same for everyone."""
+"""``{% page_head %}``, ``{% page_header %}`` and ``{% page_footer %}`` for base.html,
+``{% page_nav %}`` for paged lists, and ``{% once %}`` for the parts of other pages that are
+the same for everyone."""
 
 from django import template
+from django.core.paginator import Page
 from django.template.base import FilterExpression, NodeList, Parser, Token, token_kwargs
-from django.utils.html import conditional_escape
+from django.utils.html import conditional_escape, escape
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
 
 from ecitizen.core import chrome
 
@@ -50,6 +53,51 @@ def page_messages(context: template.Context) -> SafeString:
     """The messages of ``django.contrib.messages``, each a USWDS alert (errors announced at
     once, the rest politely)."""
     return chrome.page_messages(context.get("messages") or ())
+
+
+PAGE_NAV = (
+    '<nav aria-label="{label}" class="usa-pagination">\n  <ul class="usa-pagination__list">\n'
+    "{previous}"
+    '    <li class="usa-pagination__item usa-pagination__page-no">'
+    '<span class="usa-pagination__button usa-current" aria-current="page">{current}</span></li>\n'
+    "{next}"
+    "  </ul>\n</nav>"
+)
+PAGE_LINK = (
+    '    <li class="usa-pagination__item usa-pagination__arrow"><a href="{url}"'
+    ' class="usa-pagination__link usa-pagination__{direction}-page">'
+    '<span class="usa-pagination__link-text">{label}</span></a></li>\n'
+)
+
+
+@register.simple_tag(takes_context=True)
+def page_nav(context: template.Context, page: Page) -> SafeString:
+    """USWDS pagination for a ``Page`` (nothing when there is only one): previous, "Page N of
+    M", next. The links keep the request's other query parameters (a work queue's filters),
+    as ``{% querystring %}`` does."""
+    if not page.has_other_pages():
+        return mark_safe("")
+
+    def link(number: int, direction: str, label: str) -> str:
+        query = context["request"].GET.copy()
+        query["page"] = str(number)
+        url = "?" + query.urlencode()
+        return PAGE_LINK.format(url=escape(url), direction=direction, label=escape(label))
+
+    current = _("Page %(number)s of %(total)s") % {
+        "number": page.number,
+        "total": page.paginator.num_pages,
+    }
+    return mark_safe(  # noqa: S308 (every value is escaped)
+        PAGE_NAV.format(
+            label=escape(_("Pagination")),
+            previous=link(page.previous_page_number(), "previous", _("Previous"))
+            if page.has_previous()
+            else "",
+            current=escape(current),
+            next=link(page.next_page_number(), "next", _("Next")) if page.has_next() else "",
+        )
+    )
 
 
 class OnceNode(template.Node):
