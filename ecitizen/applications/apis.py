@@ -48,6 +48,7 @@ from ecitizen.applications.timeline import entry_for
 from ecitizen.audit.models import PersonalDataAccess
 from ecitizen.audit.services import personal_data_access_record
 from ecitizen.catalogue.apis import MAX_PAGE_SIZE, Shaped, paginated
+from ecitizen.catalogue.models import Service
 from ecitizen.catalogue.selectors import published_service_get
 from ecitizen.core.i18n import tr
 from ecitizen.core.workdays import public_holidays
@@ -1259,29 +1260,32 @@ def _sla(state: Any) -> SlaOut:
     return SlaOut(code=state.code, label=str(state.label), working_days=state.working_days)
 
 
-def _staff_ref(user: User | None) -> StaffRefOut | None:
-    return StaffRefOut(id=user.pk, name=casework.staff_name(user)) if user else None
-
-
 def _case_summary_fields(
-    request: HttpRequest, application: Application, sla: Any, service_slug: str | None = None
+    request: HttpRequest, case: case_selectors.QueueCase, sla: Any, service_slug: str
 ) -> dict[str, Any]:
-    version = application.service_version
     return {
-        "reference": application.reference,
+        "reference": case.reference,
         "service": ServiceRefOut(
-            slug=service_slug or application.service.slug,
-            title=tr(version.title),
-            version=version.number,
+            slug=service_slug, title=tr(case.version_title), version=case.version_number
         ),
-        "status": application.status,
-        "status_label": str(application.get_status_display()),
-        "submitted_at": application.submitted_at,
-        "due_date": application.due_date,
+        "status": case.status,
+        "status_label": str(Status(case.status).label),
+        "submitted_at": case.submitted_at,
+        "due_date": case.due_date,
         "sla": _sla(sla),
-        "assignee": _staff_ref(application.assignee),
-        "url": _url(request, "api:case_detail", application.reference),
+        "assignee": (
+            StaffRefOut(id=case.assignee_id, name=case.assignee_name) if case.assignee_id else None
+        ),
+        "url": _url(request, "api:case_detail", case.reference),
     }
+
+
+def _application_summary_fields(
+    request: HttpRequest, application: Application, sla: Any
+) -> dict[str, Any]:
+    return _case_summary_fields(
+        request, case_selectors.QueueCase.of(application), sla, application.service.slug
+    )
 
 
 def _case_state(request: HttpRequest, user: User, reference: str) -> CaseStateOut:
@@ -1289,7 +1293,7 @@ def _case_state(request: HttpRequest, user: User, reference: str) -> CaseStateOu
     sla = case_selectors.sla_state(application, timezone.localdate(), public_holidays())
     actions = case_selectors.case_actions(user, application)
     return CaseStateOut(
-        **_case_summary_fields(request, application, sla),
+        **_application_summary_fields(request, application, sla),
         actions=CaseActionsOut(**dataclasses.asdict(actions)),
         decision_reason=application.decision_reason,
     )
@@ -1350,7 +1354,12 @@ def cases_list(
     service_id = None
     if service:
         service_id = next(
-            (pk for pk, slug in _agency_service_slugs(chosen).items() if slug == service), None
+            (
+                pk
+                for pk, slug in Service.objects.filter(agency=chosen).values_list("pk", "slug")
+                if slug == service
+            ),
+            None,
         )
         if service_id is None:
             raise invalid("query.service", "unknown_service", _("This agency has no such service."))
@@ -1367,28 +1376,22 @@ def cases_list(
     # Past the last page the paginator repeats the last one: an API answers nothing there.
     rows = queue.rows if page_number <= queue.page.paginator.num_pages else []
     # The queue does not load each case's service: their slugs in one query, not one per row.
-    slugs = _agency_service_slugs(chosen)
+    slugs = dict(
+        Service.objects.filter(pk__in={row.case.service_id for row in rows}).values_list(
+            "pk", "slug"
+        )
+    )
     return CaseQueueOut(
         agency=AgencyRefOut(code=chosen.code, name=chosen.localized_name()),
         items=[
             CaseSummaryOut(
-                **_case_summary_fields(
-                    request, row.application, row.sla, slugs.get(row.application.service_id)
-                )
+                **_case_summary_fields(request, row.case, row.sla, slugs[row.case.service_id])
             )
             for row in rows
         ],
         count=queue.page.paginator.count,
         summary=QueueSummaryOut(**dataclasses.asdict(queue.summary)),
     )
-
-
-def _agency_service_slugs(agency: Any) -> dict[int, str]:
-    """{service id: slug} of an agency's services, in one query (``case_queue`` does not load
-    each case's service; it could ``select_related("service")`` instead)."""
-    from ecitizen.catalogue.models import Service
-
-    return dict(Service.objects.filter(agency=agency).values_list("pk", "slug"))
 
 
 @cases_router.get(
@@ -1424,7 +1427,7 @@ def case_detail(request: HttpRequest, reference: str) -> CaseOut:
     profile = applicant.profile
     permit_obj = getattr(application, "permit", None)
     return CaseOut(
-        **_case_summary_fields(request, application, case.sla),
+        **_application_summary_fields(request, application, case.sla),
         actions=CaseActionsOut(**dataclasses.asdict(case.actions)),
         decision_reason=application.decision_reason,
         applicant=ApplicantOut(

@@ -142,7 +142,7 @@ def queue_rows(
     )
     html = []
     for row in rows:
-        application = row.application
+        application = row.case
         reference = esc(application.reference)
         status = application.status
         sla = row.sla

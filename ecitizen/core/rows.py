@@ -9,6 +9,7 @@ converting each value exactly as the ORM does (the backend's converters, then th
 """
 
 import weakref
+from collections import namedtuple
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,7 +35,8 @@ class Part:
     only: tuple[str, ...] = ()
     shared: bool = False
     fields: list[Field] = field(init=False)
-    attnames: list[str] = field(init=False)
+    # ``Model.from_db`` only asks whether each field is loaded: a set answers faster.
+    attnames: frozenset[str] = field(init=False)
     pk_index: int = field(init=False)
 
     def __post_init__(self) -> None:
@@ -45,7 +47,7 @@ class Part:
             and (not self.only or f.primary_key or f.name in self.only or f.attname in self.only)
         ]
         object.__setattr__(self, "fields", concrete)
-        object.__setattr__(self, "attnames", [f.attname for f in concrete])
+        object.__setattr__(self, "attnames", frozenset(f.attname for f in concrete))
         object.__setattr__(self, "pk_index", concrete.index(self.model._meta.pk))
 
 
@@ -64,6 +66,8 @@ class JoinedRows:
         self.annotations = annotations
         self.using = using
         self._template = sql
+        names = [f"{part.alias}_{f.attname}" for part in parts for f in part.fields]
+        self.Row: Any = namedtuple("Row", [*names, *annotations])  # type: ignore[misc]
         # Per connection (one per thread): the converters are bound to its operations.
         self._prepared: weakref.WeakKeyDictionary[BaseDatabaseWrapper, Prepared] = (
             weakref.WeakKeyDictionary()
@@ -114,6 +118,20 @@ class JoinedRows:
         )
         shared: dict[tuple[int, Any], Model] = {}
         return [self._instances(row, connection, prepared, shared)[0] for row in rows]
+
+    def fetch_values(self, params: Sequence[Any], **fragments: str) -> list[Any]:
+        rows, connection, prepared = self._execute(
+            params, fragments, lambda cursor: cursor.fetchall()
+        )
+        _, converters, expressions = prepared
+        converted = []
+        for row in rows:
+            values = list(row)
+            for column, column_converters in enumerate(converters):
+                for convert in column_converters:
+                    values[column] = convert(values[column], expressions[column], connection)
+            converted.append(self.Row._make(values))
+        return converted
 
     def _instances(
         self,

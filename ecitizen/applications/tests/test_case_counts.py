@@ -102,11 +102,11 @@ def assert_counts_agree(user: Any, agency: Any, services: list[Any], monkeypatch
             patch.setattr(case_selectors, "_count_from_buckets", lambda *a, **k: None)
             direct = case_queue(user=user, agency=agency, filters=filters, today=TODAY)
         assert counted.page.paginator.count == direct.page.paginator.count, filters
-        assert [r.application.pk for r in counted.rows] == [r.application.pk for r in direct.rows]
+        assert [r.case.pk for r in counted.rows] == [r.case.pk for r in direct.rows]
         reference = orm_queue(user, agency, filters)
         assert counted.page.paginator.count == reference.count(), filters
         pks = list(reference.values_list("pk", flat=True)[: case_selectors.PER_PAGE])
-        assert [r.application.pk for r in counted.rows] == pks, filters
+        assert [r.case.pk for r in counted.rows] == pks, filters
 
 
 def test_the_triggers_are_installed() -> None:

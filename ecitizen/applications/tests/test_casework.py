@@ -508,7 +508,7 @@ def test_sla_state_in_working_days_with_holidays() -> None:
 
 def queue_refs(user: Any, agency: Any, **filters: Any) -> list[str]:
     result = case_queue(user=user, agency=agency, filters=QueueFilters(**filters), today=WEDNESDAY)
-    return [row.application.reference for row in result.rows]
+    return [row.case.reference for row in result.rows]
 
 
 def test_queue_filters_and_sla_buckets() -> None:

@@ -12,7 +12,7 @@ from django.template import engines
 from django.utils import translation
 
 from ecitizen.accounts.models import Profile, User
-from ecitizen.applications.case_selectors import QueueRow, SlaState
+from ecitizen.applications.case_selectors import QueueCase, QueueRow, SlaState
 from ecitizen.applications.casework import WORKABLE
 from ecitizen.applications.models import Application
 from ecitizen.applications.selectors import status_tag_class
@@ -99,22 +99,35 @@ TEMPLATE_ROW = """{% load i18n %}
 </tr>"""  # noqa: E501
 
 
-def queue_row(status: str, reference: str, **changes: Any) -> QueueRow:
+def queue_row(status: str, reference: str, **changes: Any) -> tuple[QueueRow, Application]:
+    """A queue row, and the application the template row was rendered from."""
     application = Application(
         reference=reference,
         status=status,
         due_date=changes.pop("due_date", datetime.date(2026, 3, 2)),
         assignee=changes.pop("assignee", None),
     )
+    case = QueueCase(
+        pk=1,
+        reference=reference,
+        status=status,
+        service_id=1,
+        version_number=1,
+        version_title={"en": "Building <permit>"},
+        submitted_at=None,
+        due_date=application.due_date,
+        clock_paused_at=None,
+        assignee_id=application.assignee_id,
+        assignee_name=changes.pop("assignee_name", ""),
+    )
     values: dict[str, Any] = {
-        "application": application,
+        "case": case,
         "service_title": "Building <permit>",
         "sla": SlaState("overdue", "Overdue by 2 working days", -2),
-        "assignee_name": "",
         "status_class": status_tag_class(status),
     }
     values.update(changes)
-    return QueueRow(**values)
+    return QueueRow(**values), application
 
 
 @pytest.mark.parametrize("language", ["en", "es"])
@@ -132,18 +145,20 @@ def test_queue_rows_are_the_template_rows(language: str) -> None:
     csrf, next_url = "tok<en>", "/staff/cases/?agency=a&status=submitted&page=2"
     template = engines["django"].from_string(TEMPLATE_ROW)
     with translation.override(language):
-        rendered = queue_rows(rows, workable=WORKABLE, csrf_token=csrf, next_url=next_url)
+        rendered = queue_rows(
+            [row for row, _ in rows], workable=WORKABLE, csrf_token=csrf, next_url=next_url
+        )
         expected = [
             template.render(
                 {
                     "row": row,
-                    "application": row.application,
+                    "application": application,
                     "workable": WORKABLE,
                     "csrf_token": csrf,
                     "next": next_url,
                 }
             )
-            for row in rows
+            for row, application in rows
         ]
     for row, wanted in zip(rendered, expected, strict=True):
         assert squeeze(row) == squeeze(wanted)
