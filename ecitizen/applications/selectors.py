@@ -88,24 +88,17 @@ MINE_PAGE = JoinedRows(
     ' WHERE "a"."applicant_id" = %s ORDER BY "a"."updated_at" DESC, "a"."id" DESC'
     " LIMIT %s OFFSET %s",
     Part(Application, "a", only=("reference", "status", "updated_at", "service_version")),
-    Part(ServiceVersion, "v", only=("title",), shared=True),
+    Part(ServiceVersion, "v", only=("title",)),
 )
 
 
 def _mine_page(user: User, limit: int, offset: int) -> list[MineRow]:
-    rows = []
-    for application, version in MINE_PAGE.fetch_all([user.pk, limit, offset]):
-        assert isinstance(application, Application) and isinstance(version, ServiceVersion)
-        rows.append(
-            MineRow(
-                application.reference,
-                application.status,
-                application.updated_at,
-                application.service_version_id,
-                version.title,
-            )
+    return [
+        MineRow(
+            row.a_reference, row.a_status, row.a_updated_at, row.a_service_version_id, row.v_title
         )
-    return rows
+        for row in MINE_PAGE.fetch_values([user.pk, limit, offset])
+    ]
 
 
 def applications_page_for_resident(

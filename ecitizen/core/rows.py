@@ -25,15 +25,12 @@ Prepared = tuple[str, list[list[Converter]], list[Any]]  # SQL, converters and c
 @dataclass(frozen=True)
 class Part:
     """One model of the SELECT: its table alias, and the fields to leave deferred or (as
-    ``QuerySet.only``) the only fields to load besides the primary key. ``shared``: the rows
-    of one ``fetch_all`` that have the same one (the service version of every case on a page,
-    say) share one instance, as ``prefetch_related`` would leave them."""
+    ``QuerySet.only``) the only fields to load besides the primary key."""
 
     model: type[Model]
     alias: str
     deferred: tuple[str, ...] = ()
     only: tuple[str, ...] = ()
-    shared: bool = False
     fields: list[Field] = field(init=False)
     # ``Model.from_db`` only asks whether each field is loaded: a set answers faster.
     attnames: frozenset[str] = field(init=False)
@@ -106,7 +103,7 @@ class JoinedRows:
     def fetch_row(self, params: Sequence[Any]) -> tuple[list[Model | None], dict[str, Any]] | None:
         """The instances, and the values of the annotations (not set on any instance)."""
         row, connection, prepared = self._execute(params, {}, lambda cursor: cursor.fetchone())
-        return None if row is None else self._instances(row, connection, prepared, {})
+        return None if row is None else self._instances(row, connection, prepared)
 
     def fetch_one(self, params: Sequence[Any]) -> list[Model | None] | None:
         row = self.fetch_row(params)
@@ -116,8 +113,7 @@ class JoinedRows:
         rows, connection, prepared = self._execute(
             params, fragments, lambda cursor: cursor.fetchall()
         )
-        shared: dict[tuple[int, Any], Model] = {}
-        return [self._instances(row, connection, prepared, shared)[0] for row in rows]
+        return [self._instances(row, connection, prepared)[0] for row in rows]
 
     def fetch_values(self, params: Sequence[Any], **fragments: str) -> list[Any]:
         rows, connection, prepared = self._execute(
@@ -138,24 +134,20 @@ class JoinedRows:
         row: Sequence[Any],
         connection: BaseDatabaseWrapper,
         prepared: Prepared,
-        shared: dict[tuple[int, Any], Model],
     ) -> tuple[list[Model | None], dict[str, Any]]:
         _, converters, expressions = prepared
         instances: list[Model | None] = []
         start = 0
-        for index, part in enumerate(self.parts):
+        for part in self.parts:
             end = start + len(part.fields)
-            key = (index, row[start + part.pk_index])
-            instance = shared.get(key) if part.shared else None
-            if instance is None and key[1] is not None:
+            instance = None
+            if row[start + part.pk_index] is not None:  # an outer join found it
                 values = list(row[start:end])
                 for position, column in enumerate(range(start, end)):
                     expression = expressions[column]
                     for convert in converters[column]:
                         values[position] = convert(values[position], expression, connection)
                 instance = part.model.from_db(self.using, part.attnames, values)
-                if part.shared:
-                    shared[key] = instance
             instances.append(instance)
             start = end
         return instances, dict(zip(self.annotations, row[start:], strict=True))
