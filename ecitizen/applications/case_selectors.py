@@ -291,7 +291,9 @@ def queue_choices(agency: Agency) -> QueueChoices:
 
 # The cases of a queue's page with only what a row shows (never the answers, nor the version's
 # form definition), most urgent first: due date, submission, id (the order of the queue
-# indexes). ``{where}`` is ``_queue_where``'s; the last two parameters are LIMIT and OFFSET.
+# indexes). ``{where}`` is ``_queue_where``'s; ``{limit}`` and ``{offset}`` are written in
+# as numbers: with them as parameters PostgreSQL's plan for any page looked dearer than
+# planning each anew, which it then did on every request.
 QUEUE_PAGE = JoinedRows(
     'SELECT {columns} FROM "applications_application" "a"'
     ' INNER JOIN "catalogue_serviceversion" "v" ON "v"."id" = "a"."service_version_id"'
