@@ -118,21 +118,36 @@ def queue_rows(
     case that can be worked on (posting back to the queue page ``next_url``)."""
     detail_url = url_maker("backoffice:case_detail")
     claim_url = url_maker("backoffice:case_claim")
-    labels = {
-        "l_reference": esc(_("Reference")),
-        "l_service": esc(_("Service")),
-        "l_status": esc(_("Status")),
-        "l_due": esc(_("Due")),
-        "l_left": esc(_("Time left")),
-        "l_assigned": esc(_("Assigned to")),
-        "l_actions": esc(_("Actions")),
+    # What is the same on every row goes into the row's pattern once per page (braces in a
+    # translation doubled, so the per-row ``format`` leaves them as they are).
+    fixed = {
+        "l_reference": _("Reference"),
+        "l_service": _("Service"),
+        "l_status": _("Status"),
+        "l_due": _("Due"),
+        "l_left": _("Time left"),
+        "l_assigned": _("Assigned to"),
+        "l_actions": _("Actions"),
+        "l_claim": _("Claim"),
+        "csrf": csrf_token,
+        "next": next_url,
     }
+    row_pattern, claim_pattern = QUEUE_ROW, QUEUE_CLAIM
+    for name, value in fixed.items():
+        value = esc(value).replace("{", "{{").replace("}", "}}")
+        row_pattern = row_pattern.replace("{" + name + "}", value)
+        claim_pattern = claim_pattern.replace("{" + name + "}", value)
     nobody = esc(_("Nobody"))
-    claim_label = esc(_("Claim"))
-    csrf = esc(csrf_token)
-    next_value = esc(next_url)
     workable = frozenset(workable)
     statuses = status_labels()
+    services = Memo(esc)
+    sla_tags = Memo(
+        lambda sla: (
+            f'<span class="usa-tag{esc(sla.tag_class)}">{esc(sla.label)}</span>'
+            if sla.code
+            else "–"
+        )
+    )
     dues = Memo(
         lambda day: (
             f'<time datetime="{esc(day.isoformat())}">{esc(date_format(day, "DATE_FORMAT"))}</time>'
@@ -142,36 +157,24 @@ def queue_rows(
     )
     html = []
     for row in rows:
-        application = row.case
-        reference = esc(application.reference)
-        status = application.status
-        sla = row.sla
+        case = row.case
+        reference = esc(case.reference)
+        status = case.status
         claim = ""
-        if not application.assignee_id and status in workable:
-            claim = QUEUE_CLAIM.format(
-                url=claim_url(application.reference),
-                csrf=csrf,
-                next=next_value,
-                l_claim=claim_label,
-                reference=reference,
-            )
+        if not case.assignee_id and status in workable:
+            claim = claim_pattern.format(url=claim_url(case.reference), reference=reference)
         html.append(
             mark_safe(  # noqa: S308 (every value is escaped)
-                QUEUE_ROW.format(
-                    url=detail_url(application.reference),
+                row_pattern.format(
+                    url=detail_url(case.reference),
                     reference=reference,
-                    service=esc(row.service_title),
+                    service=services[row.service_title],
                     status_class=esc(row.status_class),
                     status=statuses[status],
-                    due=dues[application.due_date],
-                    left=(
-                        f'<span class="usa-tag{esc(sla.tag_class)}">{esc(sla.label)}</span>'
-                        if sla.code
-                        else "–"
-                    ),
+                    due=dues[case.due_date],
+                    left=sla_tags[row.sla],
                     assigned=esc(row.assignee_name) if row.assignee_name else nobody,
                     claim=claim,
-                    **labels,
                 )
             )
         )

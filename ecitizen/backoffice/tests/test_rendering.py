@@ -167,3 +167,12 @@ def test_queue_rows_are_the_template_rows(language: str) -> None:
     assert "ec-inline-form" not in rendered[2]  # assigned: no claim button
     assert "ec-inline-form" not in rendered[3]  # issued: nothing to claim
     assert "&lt;Co&gt;" in rendered[2] and "<Co>" not in rendered[2]
+
+
+def test_braces_in_the_query_are_kept_in_the_claim_forms() -> None:
+    """The page's address goes into every claim form's pattern once per page: braces in it
+    (anyone can type them into the address) are text, not placeholders."""
+    row, _application = queue_row(Status.SUBMITTED, "BP-1")
+    next_url = "/staff/cases/?agency=a&q={reference}{0}{"
+    (rendered,) = queue_rows([row], workable=WORKABLE, csrf_token="t", next_url=next_url)
+    assert 'value="/staff/cases/?agency=a&amp;q={reference}{0}{"' in rendered

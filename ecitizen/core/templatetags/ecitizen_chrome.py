@@ -2,6 +2,8 @@
 ``{% page_nav %}`` for paged lists, and ``{% once %}`` for the parts of other pages that are
 the same for everyone."""
 
+from urllib.parse import urlencode
+
 from django import template
 from django.core.paginator import Page
 from django.template.base import FilterExpression, NodeList, Parser, Token, token_kwargs
@@ -74,14 +76,14 @@ PAGE_LINK = (
 def page_nav(context: template.Context, page: Page) -> SafeString:
     """USWDS pagination for a ``Page`` (nothing when there is only one): previous, "Page N of
     M", next. The links keep the request's other query parameters (a work queue's filters),
-    as ``{% querystring %}`` does."""
+    as ``{% querystring %}`` does (without its deep copy of the query)."""
     if not page.has_other_pages():
         return mark_safe("")
 
+    others = [(k, v) for k, values in context["request"].GET.lists() if k != "page" for v in values]
+
     def link(number: int, direction: str, label: str) -> str:
-        query = context["request"].GET.copy()
-        query["page"] = str(number)
-        url = "?" + query.urlencode()
+        url = "?" + urlencode([*others, ("page", number)])
         return PAGE_LINK.format(url=escape(url), direction=direction, label=escape(label))
 
     current = _("Page %(number)s of %(total)s") % {
