@@ -295,7 +295,7 @@ def queue_choices(agency: Agency) -> QueueChoices:
 # as numbers: with them as parameters PostgreSQL's plan for any page looked dearer than
 # planning each anew, which it then did on every request.
 QUEUE_PAGE = JoinedRows(
-    'SELECT {columns} FROM "applications_application" "a"'
+    'SELECT {columns}, CAST("v"."title" AS TEXT) FROM "applications_application" "a"'
     ' INNER JOIN "catalogue_serviceversion" "v" ON "v"."id" = "a"."service_version_id"'
     ' LEFT OUTER JOIN "accounts_user" "u" ON "u"."id" = "a"."assignee_id"'
     ' LEFT OUTER JOIN "accounts_profile" "p" ON "p"."user_id" = "u"."id"'
@@ -316,9 +316,10 @@ QUEUE_PAGE = JoinedRows(
             "clock_paused_at",
         ),
     ),
-    Part(ServiceVersion, "v", only=("title", "number")),
+    Part(ServiceVersion, "v", only=("number",)),
     Part(User, "u", only=("email",)),
     Part(Profile, "p", only=("legal_name",)),
+    annotations=("title_json",),  # parsed once per version on the page, not once per row
 )
 
 
@@ -366,6 +367,7 @@ def _queue_where(
 
 def _queue_page(where: str, params: list[Any], limit: int, offset: int) -> list[QueueCase]:
     """One page of the cases ``_queue_where`` selects."""
+    titles: dict[str, dict[str, str]] = {}
     return [
         QueueCase(
             pk=row.a_id,
@@ -373,7 +375,8 @@ def _queue_page(where: str, params: list[Any], limit: int, offset: int) -> list[
             status=row.a_status,
             service_id=row.a_service_id,
             version_number=row.v_number,
-            version_title=row.v_title,
+            version_title=titles.get(row.title_json)
+            or titles.setdefault(row.title_json, json.loads(row.title_json)),
             submitted_at=row.a_submitted_at,
             due_date=row.a_due_date,
             clock_paused_at=row.a_clock_paused_at,
