@@ -640,6 +640,9 @@ def main() -> None:
                 ("mine", "My applications"),
                 ("queue", "officer queue p2"),
             ]:
+                if args.reuse:  # one size only: nothing to compare
+                    print(f"  {label:<20} {counts2[key]:>3} queries at {args.applications:,}")
+                    continue
                 same = "constant" if counts1[key] == counts2[key] else "CHANGED"
                 print(
                     f"  {label:<20} {counts1[key]:>3} queries at {n1:,.0f} applications, "

@@ -25,7 +25,7 @@ ECITIZEN_FIELD_KEYS = env_str(
     "ECITIZEN_FIELD_KEYS", "bench1:YmVuY2htYXJrLW9ubHktZmllbGQta2V5LTMyYnl0ZXM="
 )
 ECITIZEN_HASH_KEY = env_str("ECITIZEN_HASH_KEY", "benchmark-only-lookup-hash-key")
-# `bench/run.py --conn-max-age N` compares persistent database connections (base.py sets 0
-# for SQLite: a new connection per request, whose first query parses the whole schema).
+# `bench/run.py --conn-max-age N` compares other connection lifetimes (base.py keeps
+# connections for 60 s on both databases; 0 is a new connection per request).
 if env_str("BENCH_CONN_MAX_AGE", ""):
     DATABASES["default"]["CONN_MAX_AGE"] = env_int("BENCH_CONN_MAX_AGE", 0)
