@@ -31,7 +31,6 @@ from ecitizen.accounts.selectors import profile_for, user_has_role
 from ecitizen.accounts.types import AuthedRequest
 from ecitizen.applications import casework
 from ecitizen.applications.case_selectors import (
-    QueueFilters,
     case_actions,
     case_agencies,
     case_detail,
@@ -50,13 +49,12 @@ from ecitizen.backoffice.case_forms import (
     ConfirmForm,
     HolidayForm,
     NoteForm,
-    QueueFilterForm,
     RejectForm,
     RequestInfoForm,
     RevokeForm,
     SendBackForm,
 )
-from ecitizen.backoffice.rendering import queue_rows, select_field_group
+from ecitizen.backoffice.rendering import queue_filter, queue_rows
 from ecitizen.core.i18n import tr
 from ecitizen.core.models import Holiday
 from ecitizen.core.services import holiday_delete, holiday_save
@@ -117,24 +115,11 @@ def queue(request: AuthedRequest) -> HttpResponse:
     wanted = request.GET.get("agency")
     agency = next((a for a in agencies if a.code == wanted), agencies[0])
     choices = queue_choices(agency)
-    form = QueueFilterForm(
-        request.GET if any(k in request.GET for k in QueueFilterForm.base_fields) else None,
-        services=choices.services,
-        officers=choices.officers,
-    )
-    filters = QueueFilters()
-    if form.is_bound and form.is_valid():
-        data = form.cleaned_data
-        filters = QueueFilters(
-            service=data["service"],
-            status=data["status"],
-            sla=data["sla"],
-            assignee=data["assignee"],
-        )
+    chosen = queue_filter(request.GET, choices)
     result = case_queue(
         user=request.user,
         agency=agency,
-        filters=filters,
+        filters=chosen.filters,
         page_number=request.GET.get("page"),
         holidays=choices.holidays,
     )
@@ -144,8 +129,8 @@ def queue(request: AuthedRequest) -> HttpResponse:
     context = {
         "agency": agency,
         "agencies": agencies,
-        "form": form,
-        "filter_fields": [select_field_group(field) for field in form],
+        "form": chosen.form,
+        "filter_fields": chosen.fields,
         "queue": result,
         "page": result.page,
         "csrf_token": csrf_token,

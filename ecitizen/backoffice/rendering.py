@@ -10,22 +10,29 @@ values computed once per page, with the same markup, labels, ids and ARIA attrib
   ``aria-invalid``/``aria-describedby`` from Django's own ``BoundField.build_widget_attrs``,
   the kept value selected). A test compares it with ``as_field_group()`` for valid, invalid
   and unbound forms.
+* ``queue_filter`` reads the filters from the query with the filter form and renders its
+  selects; for a valid (or empty) query that outcome depends only on the query, the choices
+  and the language, so it is kept per process (the form and its selects were ~1 ms a page).
 * ``queue_rows`` renders the rows of ``backoffice/cases/queue.html``, each with its claim form
   (a plain ``<form>`` with the request's CSRF token, fetched once per page).
 
 Every value is escaped with ``ecitizen.applications.listing.esc`` (``html.escape``).
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from django import forms
 from django.utils.formats import date_format
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from ecitizen.applications.case_selectors import QueueRow
+from ecitizen.applications.case_selectors import QueueChoices, QueueFilters, QueueRow
 from ecitizen.applications.listing import Memo, esc, status_labels, url_maker
+from ecitizen.backoffice.case_forms import QueueFilterForm
 
 
 def _attrs(attrs: dict[str, Any]) -> str:
@@ -85,6 +92,53 @@ def select_field_group(bound: forms.BoundField) -> SafeString:
     parts.extend(options)
     parts.append("</select>\n</div>")
     return mark_safe("".join(parts))  # noqa: S308 (values escaped above; help text is trusted, as |safe in the template)
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    filters: QueueFilters
+    fields: tuple[SafeString, ...]  # the filter form's selects
+    form: forms.Form | None = None  # only when the query is invalid (for its error summary)
+
+
+def queue_filter(query: Mapping[str, str], choices: QueueChoices) -> QueueFilter:
+    """The queue's filters from the query (none if it names none), and the form's selects
+    showing them; an invalid query filters nothing and keeps its form, with the errors."""
+    wanted = tuple((name, query[name]) for name in QueueFilterForm.base_fields if name in query)
+    valid = _valid_queue_filter(
+        get_language(), wanted, tuple(choices.services), tuple(choices.officers)
+    )
+    if valid is not None:
+        return valid
+    form = QueueFilterForm(dict(wanted), services=choices.services, officers=choices.officers)
+    form.full_clean()
+    return QueueFilter(QueueFilters(), tuple(select_field_group(field) for field in form), form)
+
+
+@lru_cache(maxsize=512)
+def _valid_queue_filter(
+    language: str | None,
+    wanted: tuple[tuple[str, str], ...],
+    services: tuple[tuple[int, str], ...],
+    officers: tuple[tuple[int, str], ...],
+) -> QueueFilter | None:
+    """``queue_filter`` for a valid or empty query (``None`` if invalid): the same for the
+    same query, choices and ``language`` (the active one, which the labels are in)."""
+    form = QueueFilterForm(
+        dict(wanted) if wanted else None, services=list(services), officers=list(officers)
+    )
+    filters = QueueFilters()
+    if form.is_bound:
+        if not form.is_valid():
+            return None
+        data = form.cleaned_data
+        filters = QueueFilters(
+            service=data["service"],
+            status=data["status"],
+            sla=data["sla"],
+            assignee=data["assignee"],
+        )
+    return QueueFilter(filters, tuple(select_field_group(field) for field in form))
 
 
 QUEUE_ROW = (

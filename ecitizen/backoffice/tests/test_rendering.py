@@ -12,12 +12,18 @@ from django.template import engines
 from django.utils import translation
 
 from ecitizen.accounts.models import Profile, User
-from ecitizen.applications.case_selectors import QueueCase, QueueRow, SlaState
+from ecitizen.applications.case_selectors import (
+    QueueCase,
+    QueueChoices,
+    QueueFilters,
+    QueueRow,
+    SlaState,
+)
 from ecitizen.applications.casework import WORKABLE
 from ecitizen.applications.models import Application
 from ecitizen.applications.selectors import status_tag_class
 from ecitizen.backoffice.case_forms import QueueFilterForm
-from ecitizen.backoffice.rendering import queue_rows, select_field_group
+from ecitizen.backoffice.rendering import queue_filter, queue_rows, select_field_group
 from ecitizen.core.forms import UswdsFormMixin
 
 Status = Application.Status
@@ -176,3 +182,33 @@ def test_braces_in_the_query_are_kept_in_the_claim_forms() -> None:
     next_url = "/staff/cases/?agency=a&q={reference}{0}{"
     (rendered,) = queue_rows([row], workable=WORKABLE, csrf_token="t", next_url=next_url)
     assert 'value="/staff/cases/?agency=a&amp;q={reference}{0}{"' in rendered
+
+
+def test_the_queue_filter_is_the_forms_outcome_kept_per_query_choices_and_language() -> None:
+    choices = QueueChoices(services=SERVICES, officers=OFFICERS, holidays=set())
+    query = {"service": "5", "status": "submitted", "assignee": "7", "page": "2"}
+    first, again = queue_filter(query, choices), queue_filter(dict(query), choices)
+    form = QueueFilterForm(query, services=SERVICES, officers=OFFICERS)
+    assert form.is_valid()
+    assert first.filters == QueueFilters(service=5, status="submitted", assignee="7")
+    assert first.form is None and again is first  # kept: the same outcome, not rebuilt
+    assert first.fields == tuple(select_field_group(field) for field in form)
+    with translation.override("fr"):
+        french = queue_filter(query, choices)
+        assert french.fields == tuple(
+            select_field_group(field)
+            for field in QueueFilterForm(query, services=SERVICES, officers=OFFICERS)
+        )
+    assert french.fields != first.fields  # the labels are in the page's language
+    other = QueueChoices(services=[(5, "Renamed")], officers=OFFICERS, holidays=set())
+    assert "Renamed" in queue_filter(query, other).fields[1]  # new choices: worked out anew
+    assert queue_filter({}, choices).filters == QueueFilters()
+
+
+def test_an_invalid_queue_filter_keeps_its_form_and_filters_nothing() -> None:
+    choices = QueueChoices(services=SERVICES, officers=OFFICERS, holidays=set())
+    for _ in range(2):  # never kept: each time with its form and errors
+        result = queue_filter({"service": "999", "sla": "overdue"}, choices)
+        assert result.filters == QueueFilters()
+        assert result.form is not None and "service" in result.form.errors
+        assert 'aria-invalid="true"' in result.fields[1]
