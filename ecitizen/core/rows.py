@@ -54,7 +54,9 @@ class JoinedRows:
     find), or ``None`` when no row matched. ``fetch_row`` also gives the columns the SQL selects
     after ``{columns}``, as they come, under the names in ``annotations``. ``fetch_all``
     returns the instances of every row; its ``fragments`` fill the SQL's other placeholders
-    (``{where}``, say: SQL the caller wrote, never input)."""
+    (``{where}``, say: SQL the caller wrote, never input). ``fetch_values`` gives every row as
+    a named tuple of converted values instead, no instances: fields ``<alias>_<attname>``
+    (``a_reference``), then the annotations."""
 
     def __init__(
         self, sql: str, *parts: Part, annotations: tuple[str, ...] = (), using: str = "default"
@@ -119,15 +121,7 @@ class JoinedRows:
         rows, connection, prepared = self._execute(
             params, fragments, lambda cursor: cursor.fetchall()
         )
-        _, converters, expressions = prepared
-        converted = []
-        for row in rows:
-            values = list(row)
-            for column, column_converters in enumerate(converters):
-                for convert in column_converters:
-                    values[column] = convert(values[column], expressions[column], connection)
-            converted.append(self.Row._make(values))
-        return converted
+        return [self.Row._make(_converted(row, 0, len(row), connection, prepared)) for row in rows]
 
     def _instances(
         self,
@@ -135,22 +129,31 @@ class JoinedRows:
         connection: BaseDatabaseWrapper,
         prepared: Prepared,
     ) -> tuple[list[Model | None], dict[str, Any]]:
-        _, converters, expressions = prepared
         instances: list[Model | None] = []
         start = 0
         for part in self.parts:
             end = start + len(part.fields)
             instance = None
             if row[start + part.pk_index] is not None:  # an outer join found it
-                values = list(row[start:end])
-                for position, column in enumerate(range(start, end)):
-                    expression = expressions[column]
-                    for convert in converters[column]:
-                        values[position] = convert(values[position], expression, connection)
+                values = _converted(row, start, end, connection, prepared)
                 instance = part.model.from_db(self.using, part.attnames, values)
             instances.append(instance)
             start = end
         return instances, dict(zip(self.annotations, row[start:], strict=True))
+
+
+def _converted(
+    row: Sequence[Any], start: int, end: int, connection: BaseDatabaseWrapper, prepared: Prepared
+) -> list[Any]:
+    """The row's columns ``start:end`` (columns of parts; annotations come as they are)
+    converted as the ORM converts them."""
+    _, converters, expressions = prepared
+    values = list(row[start:end])
+    for position, column in enumerate(range(start, min(end, len(converters)))):
+        expression = expressions[column]
+        for convert in converters[column]:
+            values[position] = convert(values[position], expression, connection)
+    return values
 
 
 class Pages:
