@@ -212,10 +212,6 @@ class QueueRow:
     sla: SlaState
     status_class: str = ""
 
-    @property
-    def assignee_name(self) -> str:
-        return self.case.assignee_name
-
 
 @dataclass
 class QueueSummary:
@@ -233,7 +229,7 @@ class Queue:
     summary: QueueSummary
 
 
-SLA_CODES = ("overdue", "due_soon", "on_track", "paused")
+SLA_CODES = tuple(code for code, _label in SLA_FILTERS if code)
 
 
 def _in(values: Any) -> str:

@@ -227,7 +227,7 @@ def queue_rows(
                     status=statuses[status],
                     due=dues[case.due_date],
                     left=sla_tags[row.sla],
-                    assigned=esc(row.assignee_name) if row.assignee_name else nobody,
+                    assigned=esc(case.assignee_name) if case.assignee_name else nobody,
                     claim=claim,
                 )
             )

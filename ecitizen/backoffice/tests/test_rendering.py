@@ -96,7 +96,7 @@ TEMPLATE_ROW = """{% load i18n %}
   <td data-label="{{ l_status }}"><span class="usa-tag{{ row.status_class }}">{{ application.get_status_display }}</span></td>
   <td data-label="{{ l_due }}">{% if application.due_date %}<time datetime="{{ application.due_date|date:'Y-m-d' }}">{{ application.due_date|date:"DATE_FORMAT" }}</time>{% else %}–{% endif %}</td>
   <td data-label="{{ l_left }}">{% if row.sla.code %}{% include "backoffice/cases/_sla_tag.html" with sla=row.sla %}{% else %}–{% endif %}</td>
-  <td data-label="{{ l_assigned }}">{{ row.assignee_name|default:l_nobody }}</td>
+  <td data-label="{{ l_assigned }}">{{ row.case.assignee_name|default:l_nobody }}</td>
   <td data-label="{{ l_actions }}">{% if not application.assignee_id and application.status in workable %}
     <form method="post" action="{% url 'backoffice:case_claim' application.reference %}" class="ec-inline-form">
       <input type="hidden" name="csrfmiddlewaretoken" value="{{ csrf_token }}"><input type="hidden" name="next" value="{{ next }}">
