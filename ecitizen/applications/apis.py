@@ -1353,13 +1353,8 @@ def cases_list(
         )
     service_id = None
     if service:
-        service_id = next(
-            (
-                pk
-                for pk, slug in Service.objects.filter(agency=chosen).values_list("pk", "slug")
-                if slug == service
-            ),
-            None,
+        service_id = (
+            Service.objects.filter(agency=chosen, slug=service).values_list("pk", flat=True).first()
         )
         if service_id is None:
             raise invalid("query.service", "unknown_service", _("This agency has no such service."))
