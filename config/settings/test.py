@@ -1,6 +1,8 @@
 """Settings for the test suite. DATABASE_URL selects SQLite (default) or PostgreSQL."""
 
+import atexit
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -17,7 +19,8 @@ if "DATABASE_URL" not in os.environ:
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
 CACHES = {**CACHES, "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="ecitizen-test-media-"))
+MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="ecitizen-test-media-"))  # this process's own
+atexit.register(shutil.rmtree, MEDIA_ROOT, ignore_errors=True)
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = True
 ALLOWED_HOSTS = ["*"]
 # Look static files up on request instead of scanning every asset each time a test client

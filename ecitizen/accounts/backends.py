@@ -9,24 +9,39 @@ from django.db import connection
 from django.utils import timezone
 
 from ecitizen.accounts.models import Profile, User
-from ecitizen.accounts.selectors import SECOND_FACTOR_AT_REQUEST_START
+from ecitizen.accounts.selectors import (
+    SECOND_FACTOR_AT_REQUEST_START,
+    STAFF_ROLE_PARTS,
+    remember_staff_roles,
+)
 from ecitizen.core.rows import JoinedRows, Part
 from ecitizen.notifications.selectors import UNREAD_AT_REQUEST_START, unread_count_sql
 
-# The user with their profile (the encrypted national ID left deferred, read on use), whether
-# they have a second factor (``selectors.has_second_factor``) and their unread count for the
-# header (``notifications.selectors.unread_count``). Two parameters: the time, twice.
+# The user with their profile (the encrypted national ID left deferred, read on use), their
+# staff roles with their agencies (a row for each; none joined for a resident), whether they
+# have a second factor (``selectors.has_second_factor``) and their unread count for the header
+# (``notifications.selectors.unread_count``). Two parameters: the time, twice.
 _PERSON_COLUMNS = (
     "{columns},"  # noqa: S608 - our own SQL
     ' EXISTS(SELECT 1 FROM "mfa_authenticator" "a" WHERE "a"."user_id" = "u"."id"),'
     f" {unread_count_sql('"u"."id"', '"p"."area_id"')}"
 )
-_PROFILE_JOIN = ' LEFT OUTER JOIN "accounts_profile" "p" ON "p"."user_id" = "u"."id"'
-_PERSON_PARTS = (Part(User, "u"), Part(Profile, "p", deferred=("national_id",)))
+_PERSON_JOINS = (
+    ' LEFT OUTER JOIN "accounts_profile" "p" ON "p"."user_id" = "u"."id"'
+    ' LEFT OUTER JOIN "accounts_staffrole" "r"'
+    ' ON "r"."user_id" = "u"."id" AND "u"."has_staff_roles"'
+    ' LEFT OUTER JOIN "core_agency" "ra" ON "ra"."id" = "r"."agency_id"'
+)
+_PERSON_PARTS = (
+    Part(User, "u"),
+    Part(Profile, "p", deferred=("national_id",)),
+    *STAFF_ROLE_PARTS,
+)
 _PERSON_ANNOTATIONS = (SECOND_FACTOR_AT_REQUEST_START, UNREAD_AT_REQUEST_START)
 
 USER_WITH_PROFILE = JoinedRows(
-    f'SELECT {_PERSON_COLUMNS} FROM "accounts_user" "u"{_PROFILE_JOIN} WHERE "u"."id" = %s',  # noqa: S608 - our own SQL
+    f'SELECT {_PERSON_COLUMNS} FROM "accounts_user" "u"{_PERSON_JOINS}'  # noqa: S608 - our own SQL
+    ' WHERE "u"."id" = %s ORDER BY "r"."id"',
     *_PERSON_PARTS,
     annotations=_PERSON_ANNOTATIONS,
 )
@@ -35,8 +50,8 @@ USER_WITH_PROFILE = JoinedRows(
 SESSION_WITH_USER = JoinedRows(
     f'SELECT {_PERSON_COLUMNS}, "s"."session_data" FROM "accounts_session" "s"'  # noqa: S608
     ' LEFT OUTER JOIN "accounts_user" "u" ON "u"."id" = "s"."user_id"'
-    f"{_PROFILE_JOIN}"
-    ' WHERE "s"."session_key" = %s AND "s"."expire_date" > %s',
+    f"{_PERSON_JOINS}"
+    ' WHERE "s"."session_key" = %s AND "s"."expire_date" > %s ORDER BY "r"."id"',
     *_PERSON_PARTS,
     annotations=(*_PERSON_ANNOTATIONS, "session_data"),
 )
@@ -50,33 +65,34 @@ def _now() -> Any:
     return connection.ops.adapt_datetimefield_value(timezone.now())
 
 
-def _person(instances: list[Any], annotations: dict[str, Any]) -> User | None:
-    user, profile = instances
+def _person(rows: list[tuple[list[Any], dict[str, Any]]]) -> User | None:
+    """The person of ``_PERSON_PARTS`` rows (one a staff role), or None if there is none."""
+    (user, profile, *_role), annotations = rows[0]
     if user is None:
         return None
     assert isinstance(user, User)
     for name in _PERSON_ANNOTATIONS:
         setattr(user, name, annotations[name])
     link_profile(user, profile)
+    remember_staff_roles(user, (instances[2:] for instances, _ in rows))
     return user
 
 
 def user_with_profile(user_id: Any) -> User | None:
     """One statement, no ORM query building: this runs on every signed-in request."""
     now = _now()
-    row = USER_WITH_PROFILE.fetch_row([now, now, int(user_id)])
-    return None if row is None else _person(*row)
+    rows = USER_WITH_PROFILE.fetch_rows([now, now, int(user_id)])
+    return _person(rows) if rows else None
 
 
 def session_with_user(session_key: str) -> tuple[str, User | None] | None:
     """A session's data (still signed) and its signed-in person, or None if there is no such
     session or it has expired."""
     now = _now()
-    row = SESSION_WITH_USER.fetch_row([now, now, session_key, now])
-    if row is None:
+    rows = SESSION_WITH_USER.fetch_rows([now, now, session_key, now])
+    if not rows:
         return None
-    instances, annotations = row
-    return annotations["session_data"], _person(instances, annotations)
+    return rows[0][1]["session_data"], _person(rows)
 
 
 def link_profile(user: User, profile: Any) -> None:

@@ -1,5 +1,7 @@
 """Reads about people, scoped to what the requester may see."""
 
+from collections.abc import Iterable, Sequence
+
 from allauth.mfa.models import Authenticator
 from django.db import connection
 from django.db.models import QuerySet
@@ -59,13 +61,14 @@ def profile_by_national_id(national_id: str) -> Profile | None:
 
 
 #: A person's staff roles with their agencies, in the order granted: read on every staff
-#: request (see ``ecitizen.core.rows``).
+#: request (see ``ecitizen.core.rows``), with the session's person when there is a session
+#: (``backends.SESSION_WITH_USER``), on its own otherwise.
+STAFF_ROLE_PARTS = (Part(StaffRole, "r"), Part(Agency, "ra"))
 ROLES_WITH_AGENCY = JoinedRows(
     'SELECT {columns} FROM "accounts_staffrole" "r"'
-    ' LEFT OUTER JOIN "core_agency" "a" ON "a"."id" = "r"."agency_id"'
+    ' LEFT OUTER JOIN "core_agency" "ra" ON "ra"."id" = "r"."agency_id"'
     ' WHERE "r"."user_id" = %s ORDER BY "r"."id"',
-    Part(StaffRole, "r"),
-    Part(Agency, "a"),
+    *STAFF_ROLE_PARTS,
 )
 
 
@@ -75,14 +78,23 @@ def staff_roles(user: User) -> list[StaffRole]:
         return []
     cached: list[StaffRole] | None = getattr(user, "_staff_roles_cache", None)
     if cached is None:
-        cached = []
-        for role, agency in ROLES_WITH_AGENCY.fetch_all([user.pk]):
-            assert isinstance(role, StaffRole)
-            StaffRole.agency.field.set_cached_value(role, agency)
-            StaffRole.user.field.set_cached_value(role, user)
-            cached.append(role)
-        user._staff_roles_cache = cached  # type: ignore[attr-defined]
+        cached = remember_staff_roles(user, ROLES_WITH_AGENCY.fetch_all([user.pk]))
     return cached
+
+
+def remember_staff_roles(user: User, rows: Iterable[Sequence[object]]) -> list[StaffRole]:
+    """``rows`` of (role, agency), as read with ``STAFF_ROLE_PARTS``, become the roles
+    ``staff_roles(user)`` answers without a query (rows without a role are left out)."""
+    roles = []
+    for role, agency in rows:
+        if role is None:
+            continue
+        assert isinstance(role, StaffRole)
+        StaffRole.agency.field.set_cached_value(role, agency)
+        StaffRole.user.field.set_cached_value(role, user)
+        roles.append(role)
+    user._staff_roles_cache = roles  # type: ignore[attr-defined]
+    return roles
 
 
 def user_has_role(user: User, *roles: str, agency_id: int | None = None) -> bool:

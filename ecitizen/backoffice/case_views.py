@@ -16,7 +16,6 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.forms import Form
 from django.http import Http404, HttpResponse, HttpResponseNotAllowed
-from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -56,6 +55,7 @@ from ecitizen.backoffice.case_forms import (
     SendBackForm,
 )
 from ecitizen.backoffice.rendering import queue_filter, queue_rows
+from ecitizen.core.csrf import masked_token
 from ecitizen.core.i18n import tr
 from ecitizen.core.models import Holiday
 from ecitizen.core.services import holiday_delete, holiday_save
@@ -126,7 +126,7 @@ def queue(request: AuthedRequest) -> HttpResponse:
     )
     # One masked CSRF token for the page: the rows' claim forms and the page's own forms
     # (the template's {% csrf_token %} uses this one rather than masking another).
-    csrf_token = get_token(request)
+    csrf_token = masked_token(request)
     context = {
         "agency": agency,
         "agencies": agencies,

@@ -51,8 +51,9 @@ class Part:
 class JoinedRows:
     """``sql`` has a ``{columns}`` placeholder for the columns of ``parts``, in order;
     ``fetch_one`` returns one instance per part (``None`` for a part that an outer join did not
-    find), or ``None`` when no row matched. ``fetch_row`` also gives the columns the SQL selects
-    after ``{columns}``, as they come, under the names in ``annotations``. ``fetch_all``
+    find), or ``None`` when no row matched. ``fetch_rows`` gives every row's instances with the
+    columns the SQL selects after ``{columns}``, as they come, under the names in
+    ``annotations``. ``fetch_all``
     returns the instances of every row; its ``fragments`` fill the SQL's other placeholders
     (``{where}``, say: SQL the caller wrote, never input). ``fetch_values`` gives every row as
     a named tuple of converted values instead, no instances: fields ``<alias>_<attname>``
@@ -102,14 +103,14 @@ class JoinedRows:
             cursor.execute(sql, params)
             return fetch(cursor), connection, prepared
 
-    def fetch_row(self, params: Sequence[Any]) -> tuple[list[Model | None], dict[str, Any]] | None:
-        """The instances, and the values of the annotations (not set on any instance)."""
-        row, connection, prepared = self._execute(params, {}, lambda cursor: cursor.fetchone())
-        return None if row is None else self._instances(row, connection, prepared)
-
     def fetch_one(self, params: Sequence[Any]) -> list[Model | None] | None:
-        row = self.fetch_row(params)
-        return None if row is None else row[0]
+        row, connection, prepared = self._execute(params, {}, lambda cursor: cursor.fetchone())
+        return None if row is None else self._instances(row, connection, prepared)[0]
+
+    def fetch_rows(self, params: Sequence[Any]) -> list[tuple[list[Model | None], dict[str, Any]]]:
+        """Every row's instances, and the values of its annotations (not set on any instance)."""
+        rows, connection, prepared = self._execute(params, {}, lambda cursor: cursor.fetchall())
+        return [self._instances(row, connection, prepared) for row in rows]
 
     def fetch_all(self, params: Sequence[Any], **fragments: str) -> list[list[Model | None]]:
         rows, connection, prepared = self._execute(

@@ -58,3 +58,35 @@ def test_has_second_factor_agrees_with_allauth() -> None:
     assert Authenticator.objects.filter(user=person).exists()
     assert has_second_factor(person) is is_mfa_enabled(person) is True
     assert has_second_factor(user_with_profile(person.pk)) is True
+
+
+@pytest.mark.django_db
+def test_the_persons_statement_brings_their_staff_roles(client, django_assert_num_queries) -> None:
+    from ecitizen.accounts.backends import user_with_profile
+    from ecitizen.accounts.sessions import SessionStore
+
+    person, resident = UserFactory(), UserFactory()
+    first, second = AgencyFactory(), AgencyFactory()
+    staff_role_grant(actor=None, user=person, role=StaffRole.Role.CASE_OFFICER, agency=second)
+    staff_role_grant(actor=None, user=person, role=StaffRole.Role.ALERT_PUBLISHER)
+    staff_role_grant(actor=None, user=person, role=StaffRole.Role.AGENCY_ADMIN, agency=first)
+    client.force_login(person)
+    session = SessionStore(client.session.session_key)
+
+    with django_assert_num_queries(1):
+        session.load()
+        signed_in = session.prefetched_user
+        assert signed_in is not None and signed_in.pk == person.pk
+        roles = staff_roles(signed_in)  # with their agencies, in the order granted
+        assert [(r.role, r.agency and r.agency.code) for r in roles] == [
+            ("case_officer", second.code),
+            ("alert_publisher", None),
+            ("agency_admin", first.code),
+        ]
+        assert all(role.user is signed_in for role in roles)
+    with django_assert_num_queries(1):  # the same without a session
+        reloaded = user_with_profile(person.pk)
+        assert reloaded is not None and len(staff_roles(reloaded)) == 3
+        assert reloaded.profile.user_id == person.pk  # one person, whatever the rows
+    with django_assert_num_queries(1):
+        assert staff_roles(user_with_profile(resident.pk)) == []  # type: ignore[arg-type]
