@@ -4,7 +4,7 @@ from collections.abc import Iterable, Sequence
 
 from allauth.mfa.models import Authenticator
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 
 from ecitizen.accounts.models import Profile, StaffRole, User
 from ecitizen.audit.models import PersonalDataAccess
@@ -82,7 +82,7 @@ def staff_roles(user: User) -> list[StaffRole]:
     return cached
 
 
-def remember_staff_roles(user: User, rows: Iterable[Sequence[object]]) -> list[StaffRole]:
+def remember_staff_roles(user: User, rows: Iterable[Sequence[Model | None]]) -> list[StaffRole]:
     """``rows`` of (role, agency), as read with ``STAFF_ROLE_PARTS``, become the roles
     ``staff_roles(user)`` answers without a query (rows without a role are left out)."""
     roles = []

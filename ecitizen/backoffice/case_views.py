@@ -54,7 +54,7 @@ from ecitizen.backoffice.case_forms import (
     RevokeForm,
     SendBackForm,
 )
-from ecitizen.backoffice.rendering import queue_filter, queue_rows
+from ecitizen.backoffice.rendering import queue_filter, queue_rows, queue_summary
 from ecitizen.core.csrf import masked_token
 from ecitizen.core.i18n import tr
 from ecitizen.core.models import Holiday
@@ -145,7 +145,7 @@ def queue(request: AuthedRequest) -> HttpResponse:
                 )
             )
         ),
-        "summary": result.summary,
+        "summary": queue_summary(result.summary, agency.code),
         "workable": casework.WORKABLE,
         "is_platform_admin": user_has_role(request.user, Role.PLATFORM_ADMIN),
     }

@@ -19,7 +19,18 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Field, Model
 
 Converter = Callable[[Any, Any, BaseDatabaseWrapper], Any]
-Prepared = tuple[str, list[list[Converter]], list[Any]]  # SQL, converters and column per value
+# The columns that need converting (most need none): position, column expression, converters.
+Conversions = tuple[tuple[int, Any, tuple[Converter, ...]], ...]
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A statement made ready for one connection: its SQL, the conversions of a whole row
+    (positions in the row) and those of each part (positions in the part's columns)."""
+
+    sql: str
+    row: Conversions
+    parts: tuple[Conversions, ...]
 
 
 @dataclass(frozen=True)
@@ -75,19 +86,24 @@ class JoinedRows:
 
     def _prepare(self, connection: BaseDatabaseWrapper) -> Prepared:
         quote = connection.ops.quote_name
-        columns, converters, expressions = [], [], []
+        columns: list[str] = []
+        row: list[tuple[int, Any, tuple[Converter, ...]]] = []
+        parts: list[Conversions] = []
         for part in self.parts:
+            start, in_part = len(columns), []
             for model_field in part.fields:
                 col = model_field.get_col(part.alias)
-                column = model_field.column
-                assert column is not None  # concrete fields have a column
-                columns.append(f"{quote(part.alias)}.{quote(column)}")
-                expressions.append(col)
-                converters.append(
-                    connection.ops.get_db_converters(col) + col.get_db_converters(connection)
+                assert model_field.column is not None  # concrete fields have a column
+                converters = connection.ops.get_db_converters(col) + col.get_db_converters(
+                    connection
                 )
+                if converters:
+                    row.append((len(columns), col, tuple(converters)))
+                    in_part.append((len(columns) - start, col, tuple(converters)))
+                columns.append(f"{quote(part.alias)}.{quote(model_field.column)}")
+            parts.append(tuple(in_part))
         sql = self._template.replace("{columns}", ", ".join(columns))
-        return sql, converters, expressions
+        return Prepared(sql, tuple(row), tuple(parts))
 
     def _execute(
         self, params: Sequence[Any], fragments: dict[str, str], fetch: Callable[[Any], Any]
@@ -96,7 +112,7 @@ class JoinedRows:
         prepared = self._prepared.get(connection)
         if prepared is None:
             prepared = self._prepared[connection] = self._prepare(connection)
-        sql = prepared[0]
+        sql = prepared.sql
         for name, fragment in fragments.items():
             sql = sql.replace(f"{{{name}}}", fragment)
         with connection.cursor() as cursor:
@@ -122,7 +138,7 @@ class JoinedRows:
         rows, connection, prepared = self._execute(
             params, fragments, lambda cursor: cursor.fetchall()
         )
-        return [self.Row._make(_converted(row, 0, len(row), connection, prepared)) for row in rows]
+        return [self.Row._make(_converted(list(row), prepared.row, connection)) for row in rows]
 
     def _instances(
         self,
@@ -132,11 +148,11 @@ class JoinedRows:
     ) -> tuple[list[Model | None], dict[str, Any]]:
         instances: list[Model | None] = []
         start = 0
-        for part in self.parts:
+        for part, conversions in zip(self.parts, prepared.parts, strict=True):
             end = start + len(part.fields)
             instance = None
             if row[start + part.pk_index] is not None:  # an outer join found it
-                values = _converted(row, start, end, connection, prepared)
+                values = _converted(list(row[start:end]), conversions, connection)
                 instance = part.model.from_db(self.using, part.attnames, values)
             instances.append(instance)
             start = end
@@ -144,16 +160,15 @@ class JoinedRows:
 
 
 def _converted(
-    row: Sequence[Any], start: int, end: int, connection: BaseDatabaseWrapper, prepared: Prepared
+    values: list[Any], conversions: Conversions, connection: BaseDatabaseWrapper
 ) -> list[Any]:
-    """The row's columns ``start:end`` (columns of parts; annotations come as they are)
-    converted as the ORM converts them."""
-    _, converters, expressions = prepared
-    values = list(row[start:end])
-    for position, column in enumerate(range(start, min(end, len(converters)))):
-        expression = expressions[column]
-        for convert in converters[column]:
-            values[position] = convert(values[position], expression, connection)
+    """``values`` (columns of parts; annotations come as they are) converted in place as the
+    ORM converts them."""
+    for position, expression, converters in conversions:
+        value = values[position]
+        for convert in converters:
+            value = convert(value, expression, connection)
+        values[position] = value
     return values
 
 

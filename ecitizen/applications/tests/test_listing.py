@@ -102,7 +102,7 @@ def test_url_maker_gives_what_reverse_gives() -> None:
     from django.urls import reverse
 
     detail = url_maker("applications:detail")
-    for reference in ["BP-2026-7K4Q", "A B", "é&<>'\"%", "x?y#z"]:
+    for reference in ["BP-2026-7K4Q", "a.b_c~d", "A B", "é&<>'\"%", "x?y#z"]:
         assert detail(reference) == esc(reverse("applications:detail", args=[reference]))
 
 

@@ -17,13 +17,19 @@ from ecitizen.applications.case_selectors import (
     QueueChoices,
     QueueFilters,
     QueueRow,
+    QueueSummary,
     SlaState,
 )
 from ecitizen.applications.casework import WORKABLE
 from ecitizen.applications.models import Application
 from ecitizen.applications.selectors import status_tag_class
 from ecitizen.backoffice.case_forms import QueueFilterForm
-from ecitizen.backoffice.rendering import queue_filter, queue_rows, select_field_group
+from ecitizen.backoffice.rendering import (
+    queue_filter,
+    queue_rows,
+    queue_summary,
+    select_field_group,
+)
 from ecitizen.core.forms import UswdsFormMixin
 
 Status = Application.Status
@@ -212,3 +218,25 @@ def test_an_invalid_queue_filter_keeps_its_form_and_filters_nothing() -> None:
         assert result.filters == QueueFilters()
         assert result.form is not None and "service" in result.form.errors
         assert 'aria-invalid="true"' in result.fields[1]
+
+
+TEMPLATE_SUMMARY = """{% load i18n %}<ul class="ec-inline-list margin-bottom-2" aria-label="{% translate 'Summary' %}">
+  <li>{% blocktranslate count counter=summary.open %}{{ counter }} open case{% plural %}{{ counter }} open cases{% endblocktranslate %}</li>
+  <li><a class="usa-link" href="?agency={{ agency.code }}&amp;sla=overdue">{% blocktranslate count counter=summary.overdue %}{{ counter }} overdue{% plural %}{{ counter }} overdue{% endblocktranslate %}</a></li>
+  <li><a class="usa-link" href="?agency={{ agency.code }}&amp;sla=due_soon">{% blocktranslate count counter=summary.due_soon %}{{ counter }} due within 2 working days{% plural %}{{ counter }} due within 2 working days{% endblocktranslate %}</a></li>
+  <li><a class="usa-link" href="?agency={{ agency.code }}&amp;assignee=none">{% blocktranslate count counter=summary.unassigned %}{{ counter }} unassigned{% plural %}{{ counter }} unassigned{% endblocktranslate %}</a></li>
+</ul>"""  # noqa: E501  (what backoffice/cases/queue.html had)
+
+
+@pytest.mark.parametrize("language", ["en", "fr", "es"])
+def test_the_queue_summary_is_the_template_summary(language: str) -> None:
+    template = engines["django"].from_string(TEMPLATE_SUMMARY)
+    agency = {"code": "a&b<c>"}
+    for summary in [QueueSummary(), QueueSummary(1, 1, 1, 1), QueueSummary(1500, 2, 0, 31)]:
+        with translation.override(language):
+            rendered = queue_summary(summary, agency["code"])
+            expected = template.render({"summary": summary, "agency": agency})
+        assert squeeze(rendered) == squeeze(expected)
+        assert "a&amp;b&lt;c&gt;" in rendered and "<c>" not in rendered
+    with translation.override("fr"):
+        assert "1500 dossiers ouverts" in queue_summary(QueueSummary(1500), "x")
