@@ -240,6 +240,8 @@ def gunicorn(
     command = [
         str(Path(sys.executable).with_name("gunicorn")),
         "config.wsgi:application",
+        "--config",
+        str(BASE_DIR / "config" / "gunicorn.conf.py"),
         "--bind",
         f"{HOST}:{port}",
         "--workers",
