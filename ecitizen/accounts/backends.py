@@ -37,6 +37,7 @@ _PERSON_PARTS = (
     Part(Profile, "p", deferred=("national_id",)),
     *STAFF_ROLE_PARTS,
 )
+_ROLES_AT = len(_PERSON_PARTS) - len(STAFF_ROLE_PARTS)  # a row's role and agency: the last parts
 _PERSON_ANNOTATIONS = (SECOND_FACTOR_AT_REQUEST_START, UNREAD_AT_REQUEST_START)
 
 USER_WITH_PROFILE = JoinedRows(
@@ -67,14 +68,14 @@ def _now() -> Any:
 
 def _person(rows: list[tuple[list[Any], dict[str, Any]]]) -> User | None:
     """The person of ``_PERSON_PARTS`` rows (one a staff role), or None if there is none."""
-    (user, profile, *_role), annotations = rows[0]
+    (user, profile, *_roles), annotations = rows[0]
     if user is None:
         return None
     assert isinstance(user, User)
     for name in _PERSON_ANNOTATIONS:
         setattr(user, name, annotations[name])
     link_profile(user, profile)
-    remember_staff_roles(user, (instances[2:] for instances, _ in rows))
+    remember_staff_roles(user, (instances[_ROLES_AT:] for instances, _ in rows))
     return user
 
 

@@ -132,7 +132,6 @@ def queue(request: AuthedRequest) -> HttpResponse:
         "agencies": agencies,
         "form": chosen.form,
         "filter_fields": chosen.fields,
-        "queue": result,
         "page": result.page,
         "csrf_token": csrf_token,
         "rows": mark_safe(  # noqa: S308 (rows of escaped values: rendering.queue_rows)
@@ -146,7 +145,6 @@ def queue(request: AuthedRequest) -> HttpResponse:
             )
         ),
         "summary": queue_summary(result.summary, agency.code),
-        "workable": casework.WORKABLE,
         "is_platform_admin": user_has_role(request.user, Role.PLATFORM_ADMIN),
     }
     return render(request, "backoffice/cases/queue.html", context)

@@ -64,11 +64,10 @@ class JoinedRows:
     ``fetch_one`` returns one instance per part (``None`` for a part that an outer join did not
     find), or ``None`` when no row matched. ``fetch_rows`` gives every row's instances with the
     columns the SQL selects after ``{columns}``, as they come, under the names in
-    ``annotations``. ``fetch_all``
-    returns the instances of every row; its ``fragments`` fill the SQL's other placeholders
-    (``{where}``, say: SQL the caller wrote, never input). ``fetch_values`` gives every row as
-    a named tuple of converted values instead, no instances: fields ``<alias>_<attname>``
-    (``a_reference``), then the annotations."""
+    ``annotations``. ``fetch_all`` returns the instances of every row; its ``fragments`` fill
+    the SQL's other placeholders (``{where}``, say: SQL the caller wrote, never input).
+    ``fetch_values`` gives every row as a named tuple of converted values instead, no
+    instances: fields ``<alias>_<attname>`` (``a_reference``), then the annotations."""
 
     def __init__(
         self, sql: str, *parts: Part, annotations: tuple[str, ...] = (), using: str = "default"
@@ -94,12 +93,12 @@ class JoinedRows:
             for model_field in part.fields:
                 col = model_field.get_col(part.alias)
                 assert model_field.column is not None  # concrete fields have a column
-                converters = connection.ops.get_db_converters(col) + col.get_db_converters(
-                    connection
+                converters = tuple(
+                    connection.ops.get_db_converters(col) + col.get_db_converters(connection)
                 )
                 if converters:
-                    row.append((len(columns), col, tuple(converters)))
-                    in_part.append((len(columns) - start, col, tuple(converters)))
+                    row.append((len(columns), col, converters))
+                    in_part.append((len(columns) - start, col, converters))
                 columns.append(f"{quote(part.alias)}.{quote(model_field.column)}")
             parts.append(tuple(in_part))
         sql = self._template.replace("{columns}", ", ".join(columns))
