@@ -4,6 +4,7 @@ import re
 from collections import Counter
 
 import pytest
+from django.conf import settings
 from django.middleware.csrf import (
     CSRF_ALLOWED_CHARS,
     CSRF_TOKEN_LENGTH,
@@ -26,7 +27,7 @@ def test_the_token_is_the_cookie_secret_under_a_fresh_mask() -> None:
         assert len(token) == CSRF_TOKEN_LENGTH
         assert set(token) <= set(CSRF_ALLOWED_CHARS)
         assert _unmask_cipher_token(token) == secret
-    assert request.META["CSRF_COOKIE_NEEDS_UPDATE"] is True
+    assert "CSRF_COOKIE_NEEDS_UPDATE" not in request.META  # the browser has this cookie
 
 
 def test_a_first_visit_gets_a_new_secret_sent_as_the_cookie() -> None:
@@ -43,6 +44,24 @@ def test_masks_use_the_whole_alphabet_evenly() -> None:
     assert set(counts) == set(CSRF_ALLOWED_CHARS)
     expected = 64_000 / len(CSRF_ALLOWED_CHARS)  # ~1,032 each; a skewed map would show
     assert all(0.8 * expected < count < 1.2 * expected for count in counts.values()), counts
+
+
+@pytest.mark.django_db
+def test_the_cookie_is_sent_when_new_and_not_again_while_the_browser_has_it(resident) -> None:
+    client = Client()
+    client.force_login(resident)
+    first = client.get("/me/")
+    assert "csrftoken" in first.cookies
+    secret = first.cookies["csrftoken"].value
+    assert first.cookies["csrftoken"]["max-age"] == settings.CSRF_COOKIE_AGE
+
+    again = client.get("/me/")  # the test client sends the cookie back, as a browser does
+    assert "csrftoken" not in again.cookies
+    assert _unmask_cipher_token(TOKEN_FIELD.findall(again.content.decode())[0]) == secret
+
+    client.cookies["csrftoken"] = "not a secret"  # malformed: Django's middleware replaces it
+    replaced = client.get("/me/")
+    assert replaced.cookies["csrftoken"].value not in ("not a secret", secret)
 
 
 @pytest.mark.django_db
