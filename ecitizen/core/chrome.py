@@ -1,10 +1,11 @@
-"""The page chrome: head links, header and footer.
+"""The page chrome: the frame of every page, with its head links, header and footer.
 
-They are the same for everyone who sees a page in the same language, signed in or not, staff
-or not, so each web process renders them once from ``chrome/*.html`` and afterwards only fills
-in what belongs to the request: the CSRF token, the current path (for the language switcher)
-and the unread count. Rendering them through the template engine cost more than a bare view
-on every page.
+It is the same for everyone who sees a page in the same language and is of the same kind
+(signed in or not, staff or not), so each web process renders it once from ``chrome/*.html``
+and afterwards only fills in the page's own parts and what belongs to the request: the CSRF
+token, the current path (for the language switcher), the unread count and the messages.
+Rendering the frame's pieces through the template engine cost more than a bare view on every
+page, and as separate tags still a fifth of a signed-in page.
 """
 
 import re
@@ -67,38 +68,38 @@ def rendered_once(key: tuple[object, ...], render: Callable[[], str], page: Page
     return html
 
 
-def _render_once(template: str, page: Page | None, **flags: bool) -> str:
-    def render() -> str:
-        context = {
-            "PLATFORM_NAME": settings.PLATFORM_NAME,
-            "LANGUAGE_CODE": get_language(),
-            "LANGUAGES": settings.LANGUAGES,
-            **{name: slot(name) for name in ("csrf_token", "next_path", "inbox_badge")},
-            **flags,
-        }
-        return render_to_string(template, context)
-
-    return rendered_once((template, *sorted(flags.items())), render, page)
+#: What a page fills into its frame: the parts of base.html's ``{% page %}``, then the header's.
+PAGE_PARTS = ("title", "extra_head", "main", "extra_body")
+_SLOTS = (*PAGE_PARTS, "messages", "csrf_token", "next_path", "inbox_badge")
 
 
-def page_head(page: Page | None = None) -> SafeString:
-    return mark_safe(_render_once("chrome/head.html", page))  # noqa: S308 - our template
-
-
-def page_footer(page: Page | None = None) -> SafeString:
-    return mark_safe(_render_once("chrome/footer.html", page))  # noqa: S308
-
-
-def page_header(
+def render_page(
     request: HttpRequest,
+    parts: Mapping[str, str],
     *,
     signed_in: bool,
     staff: bool,
     unread: int,
     csrf_token: str,
+    messages: Iterable[Message] = (),
     page: Page | None = None,
 ) -> SafeString:
-    html = _render_once("chrome/header.html", page, signed_in=signed_in, is_staff_member=staff)
+    """A whole page: the frame for this language and kind of visitor (``chrome/page.html``,
+    rendered once) filled with ``parts`` (the page's rendered blocks, already escaped) and
+    what belongs to this request."""
+
+    def render() -> str:
+        context = {
+            "PLATFORM_NAME": settings.PLATFORM_NAME,
+            "LANGUAGE_CODE": get_language(),
+            "LANGUAGES": settings.LANGUAGES,
+            "signed_in": signed_in,
+            "is_staff_member": staff,
+            **{name: slot(name) for name in _SLOTS},
+        }
+        return render_to_string("chrome/page.html", context)
+
+    frame = rendered_once(("page", signed_in, staff), render, page)
     badge = (
         format_html(
             ' <span class="usa-tag">{}<span class="usa-sr-only"> {}</span></span>',
@@ -109,11 +110,13 @@ def page_header(
         else ""
     )
     values = {
+        **parts,
+        "messages": page_messages(messages),
         "csrf_token": escape(csrf_token),
         "next_path": escape(request.get_full_path()),
         "inbox_badge": badge,
     }
-    return mark_safe(fill_slots(html, values))  # noqa: S308 - every value put in is escaped
+    return mark_safe(fill_slots(frame, values))  # noqa: S308 - every value put in is escaped
 
 
 _MESSAGE = (
@@ -124,6 +127,8 @@ _MESSAGE = (
 
 def page_messages(messages: Iterable[Message]) -> SafeString:
     kinds = [(m, m.tags if m.tags in ("error", "warning", "success") else "info") for m in messages]
+    if not kinds:  # most pages
+        return mark_safe("")
     return format_html_join(
         "\n", _MESSAGE, ((kind, "alert" if kind == "error" else "status", m) for m, kind in kinds)
     )

@@ -1,6 +1,5 @@
-"""``{% page_head %}``, ``{% page_header %}`` and ``{% page_footer %}`` for base.html,
-``{% page_nav %}`` for paged lists, and ``{% once %}`` for the parts of other pages that are
-the same for everyone."""
+"""``{% page %}`` for base.html, ``{% page_nav %}`` for paged lists, and ``{% once %}`` for the
+parts of other pages that are the same for everyone."""
 
 from urllib.parse import urlencode
 
@@ -25,36 +24,52 @@ def _page(context: template.Context) -> chrome.Page:
     return page
 
 
-@register.simple_tag(takes_context=True)
-def page_head(context: template.Context) -> SafeString:
-    return chrome.page_head(_page(context))
+class PageNode(template.Node):
+    """base.html's ``{% page %}``: its parts (each holding a block) rendered, then put in the
+    frame with the header's per-request values."""
+
+    child_nodelists = chrome.PAGE_PARTS  # where the blocks are, for {% extends %}
+
+    def __init__(self, parts: dict[str, NodeList]) -> None:
+        for name, nodelist in parts.items():
+            setattr(self, name, nodelist)
+
+    def render(self, context: template.Context) -> str:
+        user = context.get("user")
+        signed_in = bool(user and user.is_authenticated)
+        parts = {name: getattr(self, name).render(context) for name in chrome.PAGE_PARTS}
+        return chrome.render_page(
+            context["request"],
+            parts,
+            signed_in=signed_in,
+            staff=bool(context.get("is_staff_member")),
+            # A lazy count (notifications' context processor), worked out only for the signed-in.
+            unread=int(str(context.get("inbox_unread", 0))) if signed_in else 0,
+            csrf_token=str(context.get("csrf_token") or ""),
+            messages=context.get("messages") or (),
+            page=_page(context),
+        )
 
 
-@register.simple_tag(takes_context=True)
-def page_header(context: template.Context) -> SafeString:
-    user = context.get("user")
-    signed_in = bool(user and user.is_authenticated)
-    return chrome.page_header(
-        context["request"],
-        signed_in=signed_in,
-        staff=bool(context.get("is_staff_member")),
-        # A lazy count (notifications' context processor), worked out only for the signed-in.
-        unread=int(str(context.get("inbox_unread", 0))) if signed_in else 0,
-        csrf_token=str(context.get("csrf_token") or ""),
-        page=_page(context),
-    )
-
-
-@register.simple_tag(takes_context=True)
-def page_footer(context: template.Context) -> SafeString:
-    return chrome.page_footer(_page(context))
-
-
-@register.simple_tag(takes_context=True)
-def page_messages(context: template.Context) -> SafeString:
-    """The messages of ``django.contrib.messages``, each a USWDS alert (errors announced at
-    once, the rest politely)."""
-    return chrome.page_messages(context.get("messages") or ())
+@register.tag
+def page(parser: Parser, token: Token) -> PageNode:
+    """``{% page %}title{% page_part extra_head %}...{% page_part main %}...{% page_part
+    extra_body %}...{% endpage %}``: the whole page in ``chrome/page.html``'s frame (only
+    base.html uses it, with a block in each part)."""
+    parts, name = {}, chrome.PAGE_PARTS[0]
+    while True:
+        parts[name] = parser.parse(("page_part", "endpage"))
+        bits = parser.next_token().split_contents()
+        if bits[0] == "endpage":
+            break
+        name = bits[1] if len(bits) == 2 else ""
+        if name not in chrome.PAGE_PARTS or name in parts:
+            raise template.TemplateSyntaxError(
+                f"{{% page_part %}} takes one of {chrome.PAGE_PARTS}."
+            )
+    if tuple(parts) != chrome.PAGE_PARTS:
+        raise template.TemplateSyntaxError(f"{{% page %}} needs the parts {chrome.PAGE_PARTS}.")
+    return PageNode(parts)
 
 
 PAGE_NAV = (

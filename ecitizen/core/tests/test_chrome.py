@@ -8,11 +8,14 @@ from django.utils import translation
 
 from ecitizen.core import chrome
 
+PARTS = {"title": "A title", "extra_head": "", "main": "<p>The page</p>", "extra_body": ""}
 
-def header(path: str = "/", **kwargs: object) -> str:
+
+def header(path: str = "/", parts: dict[str, str] = PARTS, **kwargs: object) -> str:
+    """The whole page around ``parts``, for a resident unless told otherwise."""
     request = RequestFactory().get(path)
     options = {"signed_in": True, "staff": False, "unread": 0, "csrf_token": "tok1"} | kwargs
-    return chrome.page_header(request, **options)  # type: ignore[arg-type]
+    return chrome.render_page(request, parts, **options)  # type: ignore[arg-type]
 
 
 def test_per_request_values_are_filled_in_and_escaped() -> None:
@@ -43,7 +46,27 @@ def test_each_language_gets_its_own_header() -> None:
     assert "Find a service" in english and "Trouver un service" in french
     current = re.findall(r'value="(\w\w)" lang="\w\w" [^>]*aria-current="true"', french)
     assert current == ["fr"]
-    assert chrome.page_footer() != "" and "uswds.min.js" in chrome.page_footer()
+    assert '<html lang="fr">' in french and "uswds.min.js" in french
+
+
+def test_the_page_parts_and_messages_go_in_their_places_as_they_are() -> None:
+    from django.contrib.messages import constants
+    from django.contrib.messages.storage.base import Message
+
+    parts = {
+        "title": "Permits &amp; licences",
+        "extra_head": '<meta name="robots" content="noindex">',
+        "main": "<h1>Permits</h1>\ue000csrf_token\ue000",  # a slot-like value stays as it is
+        "extra_body": '<script src="/static/js/x.js" defer></script>',
+    }
+    html = header(parts=parts, messages=[Message(constants.SUCCESS, "Saved")], csrf_token="tokC")
+    assert "<title>Permits &amp; licences – eCitizen</title>" in html
+    head, body = html.split("</head>")
+    assert '<meta name="robots" content="noindex">' in head and "uswds.min.css" in head
+    main = body.split('<main id="main-content"')[1].split("</main>")[0]
+    assert main.index("usa-alert--success") < main.index("<h1>Permits</h1>\ue000csrf_token\ue000")
+    assert body.index("</footer>") < body.index('<script src="/static/js/x.js" defer></script>')
+    assert html.count('value="tokC"') == 2 and html.rstrip().endswith("</html>")
 
 
 def test_once_renders_a_part_once_per_language_and_value() -> None:
@@ -106,3 +129,17 @@ def test_once_fills_its_slots_with_each_requests_values_escaped() -> None:
     )
     with translation.override("fr"):
         assert render("Ana", "a@b.c") == "<p>Connecté en tant que Ana.</p><p>a@b.c</p>"
+
+
+def test_the_page_tag_needs_its_four_parts_in_order() -> None:
+    import pytest
+    from django.template import Template, TemplateSyntaxError
+
+    for broken in (
+        "{% page %}t{% endpage %}",
+        "{% page %}t{% page_part main %}m{% page_part extra_head %}h"
+        "{% page_part extra_body %}b{% endpage %}",
+        "{% page %}t{% page_part nonsense %}{% endpage %}",
+    ):
+        with pytest.raises(TemplateSyntaxError):
+            Template("{% load ecitizen_chrome %}" + broken)
