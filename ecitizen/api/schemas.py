@@ -4,7 +4,7 @@ import datetime
 from typing import Any
 
 from ninja import Schema
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 
 class ErrorDetailOut(Schema):
@@ -33,19 +33,25 @@ def error_responses(*statuses: int) -> dict[int, type[Schema]]:
     return dict.fromkeys(statuses, ErrorOut)
 
 
-class AreaOut(Schema):
+class Built(BaseModel):
+    """A response our view builds field by field: a plain pydantic model. Ninja's ``Schema``
+    reads each field through its Django-aware getter (for ORM objects), which made building
+    ``MeOut`` six times dearer (32 µs against 5, on every call of /me)."""
+
+
+class AreaOut(Built):
     code: str
     name: str = Field(description="In the request's language when a translation exists.")
 
 
-class AddressOut(Schema):
+class AddressOut(Built):
     line1: str
     line2: str
     town: str
     postcode: str
 
 
-class MeOut(Schema):
+class MeOut(Built):
     email: str
     legal_name: str
     preferred_language: str
