@@ -23,3 +23,7 @@ urlpatterns = [
     # tries each of them (the dashboard and the API no longer do).
     path("", include("ecitizen.notifications.urls")),
 ]
+
+# 404, 403, 400 and the CSRF failure page are Django's views with our templates (404.html …,
+# in the page frame); the 500 page is our own, made without the database.
+handler500 = "ecitizen.core.views.server_error"
