@@ -1,11 +1,6 @@
 from django.conf import settings
 from django.core.exceptions import BadRequest
-from django.http import (
-    HttpRequest,
-    HttpResponse,
-    HttpResponseServerError,
-    JsonResponse,
-)
+from django.http import HttpRequest, HttpResponse, HttpResponseServerError, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils.http import url_has_allowed_host_and_scheme
