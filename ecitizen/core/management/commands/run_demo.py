@@ -1,4 +1,5 @@
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -36,6 +37,8 @@ class Command(BaseCommand):
             env=os.environ.copy(),
         )
         self.print_logins(host, port, sink_dir)
+        # Stopped by a process manager or `timeout` (SIGTERM) as by Ctrl-C: stop what it started.
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
         try:
             call_command("runserver", f"{host}:{port}", use_reloader=False)
         finally:
