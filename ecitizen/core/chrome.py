@@ -5,7 +5,7 @@ It is the same for everyone who sees a page in the same language and is of the s
 and afterwards only fills in the page's own parts and what belongs to the request: the CSRF
 token, the current path (for the language switcher), the unread count and the messages.
 Rendering the frame's pieces through the template engine cost more than a bare view on every
-page, and as separate tags still a fifth of a signed-in page.
+page.
 """
 
 import re
@@ -126,6 +126,8 @@ _MESSAGE = (
 
 
 def page_messages(messages: Iterable[Message]) -> SafeString:
+    """The messages of ``django.contrib.messages``, each a USWDS alert (errors announced at
+    once, the rest politely)."""
     kinds = [(m, m.tags if m.tags in ("error", "warning", "success") else "info") for m in messages]
     if not kinds:  # most pages
         return mark_safe("")
