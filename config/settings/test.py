@@ -19,8 +19,11 @@ if "DATABASE_URL" not in os.environ:
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
 CACHES = {**CACHES, "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="ecitizen-test-media-"))  # this process's own
-atexit.register(shutil.rmtree, MEDIA_ROOT, ignore_errors=True)
+if "ECITIZEN_TEST_MEDIA_ROOT" in os.environ:  # a subprocess a test may kill: the test's folder
+    MEDIA_ROOT = Path(os.environ["ECITIZEN_TEST_MEDIA_ROOT"])
+else:  # this process's own, removed when it exits
+    MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="ecitizen-test-media-"))
+    atexit.register(shutil.rmtree, MEDIA_ROOT, ignore_errors=True)
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = True
 ALLOWED_HOSTS = ["*"]
 # Look static files up on request instead of scanning every asset each time a test client
