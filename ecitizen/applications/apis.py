@@ -1351,11 +1351,12 @@ def cases_list(
         raise invalid(
             "query.offset", "not_a_page", _("The offset must be a multiple of the limit.")
         )
+    # The agency's services, read once: the filter's slug, and each listed case's (the queue
+    # loads no service per row; every case in it is of one of these).
+    slugs = dict(Service.objects.filter(agency=chosen).values_list("pk", "slug"))
     service_id = None
     if service:
-        service_id = (
-            Service.objects.filter(agency=chosen, slug=service).values_list("pk", flat=True).first()
-        )
+        service_id = next((pk for pk, slug in slugs.items() if slug == service), None)
         if service_id is None:
             raise invalid("query.service", "unknown_service", _("This agency has no such service."))
     page_number = offset // limit + 1
@@ -1370,12 +1371,6 @@ def cases_list(
     )
     # Past the last page the paginator repeats the last one: an API answers nothing there.
     rows = queue.rows if page_number <= queue.page.paginator.num_pages else []
-    # The queue does not load each case's service: their slugs in one query, not one per row.
-    slugs = dict(
-        Service.objects.filter(pk__in={row.case.service_id for row in rows}).values_list(
-            "pk", "slug"
-        )
-    )
     return CaseQueueOut(
         agency=AgencyRefOut(code=chosen.code, name=chosen.localized_name()),
         items=[

@@ -179,6 +179,9 @@ def test_queue_runs_a_fixed_number_of_queries(
     bulk_cases(case.service, 20, assignee=staff(case.agency))
     with django_assert_num_queries(len(few.captured_queries)):
         assert client.get("/api/v1/cases", headers=officer_token).json()["count"] == 21
+    with django_assert_num_queries(len(few.captured_queries)):  # the filter reads nothing more
+        filtered = client.get(f"/api/v1/cases?service={case.service.slug}", headers=officer_token)
+        assert filtered.json()["count"] == 21
 
 
 # --- one case -----------------------------------------------------------------------------
