@@ -5,6 +5,7 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
+from secrets import token_hex
 
 from .base import *
 
@@ -19,11 +20,10 @@ if "DATABASE_URL" not in os.environ:
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
 CACHES = {**CACHES, "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-if "ECITIZEN_TEST_MEDIA_ROOT" in os.environ:  # a subprocess a test may kill: the test's folder
-    MEDIA_ROOT = Path(os.environ["ECITIZEN_TEST_MEDIA_ROOT"])
-else:  # this process's own, removed when it exits
-    MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="ecitizen-test-media-"))
-    atexit.register(shutil.rmtree, MEDIA_ROOT, ignore_errors=True)
+# This process's own media folder: made only when a test saves a file (storage creates it), so
+# a process that ends without clean-up (mypy's plugin, a killed worker) leaves nothing behind.
+MEDIA_ROOT = Path(tempfile.gettempdir()) / f"ecitizen-test-media-{os.getpid()}-{token_hex(4)}"
+atexit.register(shutil.rmtree, MEDIA_ROOT, ignore_errors=True)
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = True
 ALLOWED_HOSTS = ["*"]
 # Look static files up on request instead of scanning every asset each time a test client

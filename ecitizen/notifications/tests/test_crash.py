@@ -91,7 +91,6 @@ def test_killed_worker_loses_nothing_and_sends_nothing_twice(
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "ecitizen.notifications.tests.crash_settings",
         "CRASH_DB_NAME": str(connection.settings_dict["NAME"]),
-        "ECITIZEN_TEST_MEDIA_ROOT": str(tmp_path),  # SIGKILL runs no clean-up of its own
         "CRASH_SMTP_PORT": str(sink.port),
         "CRASH_RATE": "250",
         # The opt-in asynchronous marks on the pipelining run: a killed worker loses none.
