@@ -13,11 +13,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from ecitizen.notifications.tests.conftest import free_port
 
 
 def _children(pid: int) -> list[int]:
@@ -26,11 +22,12 @@ def _children(pid: int) -> list[int]:
 
 
 def _alive(pid: int) -> bool:
+    """Running, not gone and not a zombie (the state field of ``/proc/<pid>/stat``)."""
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
         return False
-    return Path(f"/proc/{pid}").exists() and "Z" not in Path(f"/proc/{pid}/stat").read_text()
+    return state != "Z"
 
 
 @pytest.mark.slow
@@ -41,18 +38,20 @@ def test_the_demo_serves_pages_and_stops_everything_it_started(tmp_path, stop) -
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.local",
         "DATABASE_URL": f"sqlite:///{database}",
-        "EMAIL_PORT": str(_free_port()),
+        "EMAIL_PORT": str(free_port()),
     }
     manage = [sys.executable, "manage.py"]
     subprocess.run([*manage, "migrate", "-v", "0"], cwd=settings.BASE_DIR, env=env, check=True)
-    port = _free_port()
-    demo = subprocess.Popen(
-        [*manage, "run_demo", "--port", str(port)],
-        cwd=settings.BASE_DIR,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
+    port = free_port()
+    log = tmp_path / "demo.log"
+    with log.open("wb") as output:  # a file, not a pipe: nobody reads it while the demo runs
+        demo = subprocess.Popen(
+            [*manage, "run_demo", "--port", str(port)],
+            cwd=settings.BASE_DIR,
+            env=env,
+            stdout=output,
+            stderr=output,
+        )
     workers: list[int] = []
     try:
         deadline = time.monotonic() + 60
@@ -62,7 +61,7 @@ def test_the_demo_serves_pages_and_stops_everything_it_started(tmp_path, stop) -
                     assert r.status == 200
                     break
             except OSError:
-                assert demo.poll() is None and time.monotonic() < deadline, "demo did not start"
+                assert demo.poll() is None and time.monotonic() < deadline, log.read_text()
                 time.sleep(0.3)
         workers = _children(demo.pid)
         assert workers, "no task worker"
